@@ -1,0 +1,104 @@
+"""The ``tlgui`` command: no arguments opens the app; subcommands run the core headless."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from tlgui import __version__
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="default, resnet18, timm:<name>, builtin:<name>, "
+                                      "or path/to/file.py:factory")
+    parser.add_argument("--weights", default="default",
+                        help="none, default, a torchvision enum (IMAGENET1K_V1) or a local "
+                             ".safetensors/.pt/.pth file (default: %(default)s)")
+    parser.add_argument("--trust-code", action="store_true",
+                        help="allow running the Python file named by a file.py:factory model")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tlgui", description="Transfer-learning workbench. No arguments opens the app.")
+    parser.add_argument("--version", action="version", version=f"tlgui {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the app (the same as no arguments)")
+    gui.add_argument("--model", default="default")
+
+    inspect = sub.add_parser("inspect", help="print the layer tree, shapes, parameters, "
+                                             "trainable state")
+    _add_model_args(inspect)
+    inspect.add_argument("--num-classes", type=int, help="replace the head for N classes")
+    inspect.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN",
+                         help="glob patterns of layers to freeze, e.g. 'layer*' conv1")
+
+    predict = sub.add_parser("predict", help="top-K classes for images")
+    _add_model_args(predict)
+    predict.add_argument("images", nargs="+", help="image files")
+    predict.add_argument("--topk", type=int, default=5)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "gui"):
+        from tlgui.qt.app import run_app
+
+        return run_app(getattr(args, "model", "default"))
+    from tlgui.core.errors import TlguiError
+
+    try:
+        if args.command == "inspect":
+            return _inspect(args)
+        return _predict(args)
+    except TlguiError as exc:
+        print(f"tlgui: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load(args: argparse.Namespace, num_classes: int | None = None):
+    from tlgui.core.zoo import load_model
+
+    return load_model(args.model, args.weights, num_classes=num_classes,
+                      trust_code=args.trust_code, progress=not args.json)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from tlgui.core.freeze import freeze
+    from tlgui.core.tree import LayerTree
+
+    loaded = _load(args, args.num_classes)
+    if args.freeze:
+        freeze(loaded.model, args.freeze)
+    tree = LayerTree(loaded.model, loaded.input_size)
+    if args.json:
+        doc = {"model": args.model, "weights": loaded.weights,
+               "input_size": list(loaded.input_size), **tree.as_dict()}
+        if loaded.report is not None:
+            doc["load_report"] = loaded.report.as_dict()
+        print(json.dumps(doc, indent=1))
+    else:
+        for note in loaded.notes:
+            print(note)
+        print(tree.format_text())
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from tlgui.core.predict import predict_files
+
+    loaded = _load(args)
+    results = predict_files(loaded, args.images, topk=args.topk)
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return 0 if all("error" not in r for r in results) else 1
+    for result in results:
+        print(result["image"])
+        if "error" in result:
+            print(f"  error: {result['error']}")
+        for rank in result.get("top", []):
+            print(f"  {rank['probability']:7.2%}  {rank['index']:>5}  {rank['label']}")
+    return 0 if all("error" not in r for r in results) else 1

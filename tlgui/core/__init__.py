@@ -1,0 +1,47 @@
+"""The Qt-free core of tlgui: models, layer trees, freezing, heads, weights.
+
+Nothing in this package imports Qt; ``tests/test_layering.py`` proves it.
+"""
+
+from tlgui.core.checkpoint import LoadReport, load_weights_file, read_state_dict
+from tlgui.core.errors import (
+    CheckpointError,
+    FactoryError,
+    NoMatchError,
+    SurgeryError,
+    TlguiError,
+    UnknownModelError,
+    UnsafeCheckpointError,
+    WeightsUnavailableError,
+)
+from tlgui.core.freeze import (
+    freeze,
+    freeze_all_but_head,
+    freeze_by_index,
+    freeze_up_to,
+    frozen_modules,
+    set_train_mode,
+    set_trainable,
+    trainable_state,
+    unfreeze,
+    unfreeze_all,
+    unfreeze_by_index,
+    unfreeze_from,
+)
+from tlgui.core.heads import classifier_width, find_classifier, replace_head
+from tlgui.core.optim import build_optimizer
+from tlgui.core.provenance import Origin, provenance
+from tlgui.core.tree import LayerNode, LayerTree
+from tlgui.core.weights import Snapshot, TensorDiff, diff, snapshot, summarize, tensor_sha256
+from tlgui.core.zoo import LoadedModel, known_names, load_model
+
+__all__ = [
+    "CheckpointError", "FactoryError", "LayerNode", "LayerTree", "LoadReport", "LoadedModel",
+    "NoMatchError", "Origin", "Snapshot", "SurgeryError", "TensorDiff", "TlguiError",
+    "UnknownModelError", "UnsafeCheckpointError", "WeightsUnavailableError", "build_optimizer",
+    "classifier_width", "diff", "find_classifier", "freeze", "freeze_all_but_head",
+    "freeze_by_index", "freeze_up_to", "frozen_modules", "known_names", "load_model",
+    "load_weights_file", "provenance", "read_state_dict", "replace_head", "set_train_mode",
+    "set_trainable", "snapshot", "summarize", "tensor_sha256", "trainable_state", "unfreeze",
+    "unfreeze_all", "unfreeze_by_index", "unfreeze_from",
+]

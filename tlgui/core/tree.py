@@ -1,0 +1,125 @@
+"""The layer tree: one node per module, keyed by qualified name.
+
+Static facts (type, parameter counts, output shape from one dry run) are computed once;
+the trainable state is read live from the model, so it is always current.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from tlgui.core.freeze import trainable_state
+
+
+@dataclass
+class LayerNode:
+    name: str  # qualified name; "" for the root
+    type_name: str
+    own_params: int
+    total_params: int
+    output_shape: tuple[int, ...] | None = None
+    children: list["LayerNode"] = field(default_factory=list)
+
+    @property
+    def short_name(self) -> str:
+        return self.name.rpartition(".")[2] or "(model)"
+
+
+def _shape_of(output: object) -> tuple[int, ...] | None:
+    if isinstance(output, torch.Tensor):
+        return tuple(output.shape)
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+        return tuple(output[0].shape)
+    return None
+
+
+@torch.no_grad()
+def output_shapes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Output shape of every module from one forward pass of a single zero image."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        def hook(_m, _inp, out, name=name):
+            shape = _shape_of(out)
+            if shape is not None:
+                shapes.setdefault(name, shape)
+
+        handles.append(module.register_forward_hook(hook))
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    try:
+        model.eval()
+        model(torch.zeros(1, *input_size, device=device))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+class LayerTree:
+    """A model's layers as a tree, with live trainable state per node."""
+
+    def __init__(self, model: nn.Module, input_size: tuple[int, ...] | None = None) -> None:
+        self.model = model
+        shapes = output_shapes(model, input_size) if input_size else {}
+        self.nodes: dict[str, LayerNode] = {}
+        for name, module in model.named_modules():
+            node = LayerNode(
+                name=name,
+                type_name=type(module).__name__,
+                own_params=sum(p.numel() for p in module.parameters(recurse=False)),
+                total_params=sum(p.numel() for p in module.parameters()),
+                output_shape=shapes.get(name),
+            )
+            self.nodes[name] = node
+            if name:
+                self.nodes[name.rpartition(".")[0]].children.append(node)
+        self.root = self.nodes[""]
+
+    def state(self, name: str) -> str | None:
+        """'trainable', 'frozen', 'mixed', or None for a layer without parameters."""
+        return trainable_state(self.model.get_submodule(name))
+
+    def trainable_params(self, name: str = "") -> int:
+        return sum(p.numel() for p in self.model.get_submodule(name).parameters() if p.requires_grad)
+
+    def walk(self):
+        """Nodes in depth-first order with their depth."""
+        stack = [(self.root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            yield node, depth
+            stack.extend((child, depth + 1) for child in reversed(node.children))
+
+    def as_dict(self) -> dict:
+        def node_dict(node: LayerNode) -> dict:
+            return {
+                "name": node.name,
+                "type": node.type_name,
+                "own_params": node.own_params,
+                "total_params": node.total_params,
+                "output_shape": list(node.output_shape) if node.output_shape else None,
+                "trainable": self.state(node.name),
+                "children": [node_dict(c) for c in node.children],
+            }
+
+        return {
+            "total_params": self.root.total_params,
+            "trainable_params": self.trainable_params(),
+            "tree": node_dict(self.root),
+        }
+
+    def format_text(self) -> str:
+        rows = [f"{'layer':<48} {'type':<22} {'output':<20} {'params':>12}  trainable"]
+        for node, depth in self.walk():
+            shape = "x".join(str(d) for d in node.output_shape) if node.output_shape else "-"
+            label = ("  " * depth + node.short_name)[:48]
+            state = self.state(node.name) or "-"
+            rows.append(f"{label:<48} {node.type_name[:22]:<22} {shape:<20} "
+                        f"{node.total_params:>12,}  {state}")
+        rows.append(f"total parameters: {self.root.total_params:,}; "
+                    f"trainable: {self.trainable_params():,}")
+        return "\n".join(rows)
