@@ -48,12 +48,13 @@ def output_shapes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tu
         handles.append(module.register_forward_hook(hook))
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    was_training = model.training
+    modes = {m: m.training for m in model.modules()}
     try:
         model.eval()
         model(torch.zeros(1, *input_size, device=device))
     finally:
-        model.train(was_training)
+        for module, training in modes.items():
+            module.training = training
         for handle in handles:
             handle.remove()
     return shapes

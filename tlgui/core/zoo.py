@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import torch
 from torch import nn
 from torchvision import transforms as T
 

@@ -1,0 +1,27 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_DATA = REPO / "resources" / "hymenoptera_demo"
+SHARED_DATA = REPO.parent / "shared" / "data" / "hymenoptera"
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data set not found at {SHARED_DATA} (../shared/data/hymenoptera)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def default_model():
+    from tlgui.core import load_model
+
+    return load_model("default")

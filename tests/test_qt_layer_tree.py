@@ -1,0 +1,76 @@
+import pytest
+from PySide6.QtCore import Qt
+
+from tlgui.qt.main_window import MainWindow
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.open_model("builtin:cifar_net").done,
+                          timeout=30_000):
+        pass
+    return win
+
+
+def check_state(win, name):
+    model = win.layer_model
+    return Qt.CheckState(model.data(model.index_of(name), Qt.ItemDataRole.CheckStateRole))
+
+
+def test_ticking_a_row_freezes_exactly_that_subtree(window):
+    model, net = window.layer_model, window.loaded.model
+    assert window.view.model() is model and model.rowCount() == 1
+    assert model.rowCount(model.index(0, 0)) == 6  # conv1 pool conv2 fc1 fc2 fc3
+    index = model.index_of("conv2")
+    assert model.setData(index, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {"conv2.weight", "conv2.bias"}
+    assert check_state(window, "conv2") == Qt.CheckState.Unchecked
+    assert check_state(window, "") == Qt.CheckState.PartiallyChecked
+    assert model.data(model.index_of("conv2", 4)) == "frozen"
+    assert "trainable 59,590 / 62,006" in window.params_label.text()
+    model.setData(index, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert all(p.requires_grad for p in net.parameters())
+    assert check_state(window, "") == Qt.CheckState.Checked
+
+
+def test_layers_without_parameters_have_no_checkbox(window):
+    model = window.layer_model
+    pool = model.index_of("pool")
+    assert model.data(pool, Qt.ItemDataRole.CheckStateRole) is None
+    assert not model.flags(pool) & Qt.ItemFlag.ItemIsUserCheckable
+    assert model.data(model.index_of("fc1", 2)) == "120"
+
+
+def test_head_only_preset_updates_the_view(window):
+    window.head_only_action.trigger()
+    assert check_state(window, "fc3") == Qt.CheckState.Checked
+    assert check_state(window, "fc1") == Qt.CheckState.Unchecked
+    assert check_state(window, "") == Qt.CheckState.PartiallyChecked
+    window.all_trainable_action.trigger()
+    assert check_state(window, "fc1") == Qt.CheckState.Checked
+
+
+def test_parent_index_round_trips(window):
+    model = window.layer_model
+    child = model.index_of("fc2")
+    assert model.parent(child) == model.index(0, 0)
+    assert model.index(child.row(), 0, model.parent(child)) == child
+
+
+def test_loading_an_unknown_model_shows_the_message(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.open_model("resnt18").failed, timeout=30_000):
+        pass
+    assert "Did you mean: resnet18" in shown[0]
+    assert "Did you mean" in win.message.text() and not win.busy.isVisible()

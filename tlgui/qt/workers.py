@@ -1,0 +1,65 @@
+"""Running slow core calls on a worker thread so the window never freezes."""
+
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class _Job(QObject):
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable[[], object]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # shown to the user, never lost
+            from tlgui.core.errors import TlguiError
+
+            detail = str(exc) if isinstance(exc, TlguiError) else traceback.format_exc()
+            self.failed.emit(detail)
+        else:
+            self.succeeded.emit(result)
+
+
+class BackgroundCall(QObject):
+    """Runs ``fn`` once on its own ``QThread``; ``done(result)`` or ``failed(message)``
+    arrive on the thread that created this object."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable[[], object], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._job = _Job(fn)
+        self._job.moveToThread(self._thread)
+        self._thread.started.connect(self._job.run)
+        self._job.succeeded.connect(self._finish_ok)
+        self._job.failed.connect(self._finish_error)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _stop_thread(self) -> None:
+        self._thread.quit()
+        self._thread.wait()
+
+    @Slot(object)
+    def _finish_ok(self, result: object) -> None:
+        self._stop_thread()
+        self.done.emit(result)
+
+    @Slot(str)
+    def _finish_error(self, message: str) -> None:
+        self._stop_thread()
+        self.failed.emit(message)
+
+    def wait(self, ms: int = -1) -> bool:
+        """Block until the thread ends (for shutdown); True when it has ended."""
+        return self._thread.wait(ms) if ms >= 0 else self._thread.wait()
