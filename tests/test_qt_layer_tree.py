@@ -74,3 +74,16 @@ def test_loading_an_unknown_model_shows_the_message(qtbot, monkeypatch):
         pass
     assert "Did you mean: resnet18" in shown[0]
     assert "Did you mean" in win.message.text() and not win.busy.isVisible()
+
+
+def test_missing_display_gets_advice_instead_of_an_abort(monkeypatch):
+    from tlgui.qt import platform_check
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert "no display found" in platform_check.display_problem()
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(platform_check.ctypes.util, "find_library",
+                        lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
+    assert platform_check.display_problem().endswith("apt-get install libxcb-cursor0")
