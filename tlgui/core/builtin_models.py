@@ -10,6 +10,8 @@ from torch import nn
 class CifarNet(nn.Module):
     """The CIFAR-10 tutorial ``Net``: 32x32 RGB in, 10 classes out."""
 
+    input_size = (3, 32, 32)
+
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 5)
@@ -38,6 +40,8 @@ def _vgg_stage(in_ch: int, out_ch: int, convs: int) -> nn.Sequential:
 
 class Vgg64(nn.Module):
     """Simplified VGG for 64x64 images: stages 64-128-256-512, then 8192-1024-1024-C."""
+
+    input_size = (3, 64, 64)
 
     def __init__(self, num_classes: int = 2) -> None:
         super().__init__()

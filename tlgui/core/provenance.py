@@ -7,9 +7,9 @@ tensor's qualified name, so it follows the model through ``copy.deepcopy``.
 from dataclasses import dataclass
 from typing import Literal
 
-from torch import nn
+from torch import fx, nn
 
-Kind = Literal["pretrained", "copied", "fresh"]
+Kind = Literal["pretrained", "main", "copied", "fresh"]
 _ATTR = "_tlgui_provenance"
 
 
@@ -22,6 +22,17 @@ class Origin:
 
     def describe(self) -> str:
         return f"{self.kind} ({self.source})" if self.source else self.kind
+
+
+# fx.GraphModule's deepcopy rebuilds the module and keeps only attributes listed here.
+_PRESERVED = getattr(fx.graph_module, "_USER_PRESERVED_ATTRIBUTES_KEY", "user_preserved_attributes")
+
+
+def store_annotation(model: nn.Module, key: str, value: object) -> None:
+    """Keep a plain-data annotation on a model so that ``copy.deepcopy`` keeps it too."""
+    model.__dict__[key] = value
+    if isinstance(model, fx.GraphModule):
+        model.meta.setdefault(_PRESERVED, {})[key] = value
 
 
 def tensor_names(model: nn.Module) -> list[str]:
@@ -39,7 +50,7 @@ def set_origins(model: nn.Module, origins: dict[str, Origin], *, replace: bool =
     """Record origins for the named tensors (all other records kept unless ``replace``)."""
     record = {} if replace else dict(model.__dict__.get(_ATTR, {}))
     record.update(origins)
-    model.__dict__[_ATTR] = record
+    store_annotation(model, _ATTR, record)
 
 
 def mark_fresh(model: nn.Module, prefix: str) -> None:

@@ -11,6 +11,10 @@ from torch import nn
 
 from tlgui.core.freeze import trainable_state
 
+# A traced module's containers become plain nn.Module; tlgui.core.graph keeps the original
+# class names in this attribute so that the tree can still say "Sequential" or "BasicBlock".
+TYPE_NAMES = "_tlgui_type_names"
+
 
 @dataclass
 class LayerNode:
@@ -32,6 +36,15 @@ def _shape_of(output: object) -> tuple[int, ...] | None:
     if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
         return tuple(output[0].shape)
     return None
+
+
+def guess_input_size(model: nn.Module) -> tuple[int, int, int]:
+    """A model's input size: its ``input_size`` attribute, timm's pretrained config,
+    or ImageNet's 3x224x224."""
+    size = getattr(model, "input_size", None)
+    if size is None:
+        size = (getattr(model, "pretrained_cfg", None) or {}).get("input_size", (3, 224, 224))
+    return tuple(size)
 
 
 @torch.no_grad()
@@ -67,10 +80,12 @@ class LayerTree:
         self.model = model
         shapes = output_shapes(model, input_size) if input_size else {}
         self.nodes: dict[str, LayerNode] = {}
+        type_names = model.__dict__.get(TYPE_NAMES, {})
         for name, module in model.named_modules():
             node = LayerNode(
                 name=name,
-                type_name=type(module).__name__,
+                type_name=type_names.get(name, type(module).__name__) if name else
+                type(module).__name__,
                 own_params=sum(p.numel() for p in module.parameters(recurse=False)),
                 total_params=sum(p.numel() for p in module.parameters()),
                 output_shape=shapes.get(name),
@@ -79,6 +94,9 @@ class LayerTree:
             if name:
                 self.nodes[name.rpartition(".")[0]].children.append(node)
         self.root = self.nodes[""]
+        for node in reversed(self.nodes.values()):  # children before parents
+            if node.output_shape is None and node.children:
+                node.output_shape = node.children[-1].output_shape
 
     def state(self, name: str) -> str | None:
         """'trainable', 'frozen', 'mixed', or None for a layer without parameters."""
