@@ -9,14 +9,12 @@ from tlgui.core import (
     NoMatchError,
     freeze,
     freeze_all_but_head,
-    freeze_by_index,
     freeze_up_to,
     load_model,
     set_train_mode,
     trainable_state,
     unfreeze,
     unfreeze_all,
-    unfreeze_by_index,
     unfreeze_from,
 )
 
@@ -70,13 +68,13 @@ def test_pattern_that_matches_nothing_is_an_error(resnet):
 
 
 def test_freeze_by_index_with_negative_indexes(resnet):
-    assert freeze_by_index(resnet, [0, 1, -2]) == ["conv1", "bn1", "avgpool"]
+    assert freeze(resnet, [0, 1, -2]) == ["conv1", "bn1", "avgpool"]
     assert frozen_names(resnet) == {"conv1.weight", "bn1.weight", "bn1.bias"}
-    assert freeze_by_index(resnet, [-1]) == ["fc"]
-    unfreeze_by_index(resnet, [-1])
-    assert resnet.fc.weight.requires_grad
+    assert freeze(resnet, [-1, "layer1"]) == ["layer1", "fc"]
+    unfreeze(resnet, [-1])
+    assert resnet.fc.weight.requires_grad and not resnet.layer1[0].conv1.weight.requires_grad
     with pytest.raises(NoMatchError, match="index 10 is out of range"):
-        freeze_by_index(resnet, [10])
+        freeze(resnet, [10])
 
 
 def test_freeze_up_to_and_unfreeze_from(resnet):

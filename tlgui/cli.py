@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(inspect)
     inspect.add_argument("--num-classes", type=int, help="replace the head for N classes")
     inspect.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN",
-                         help="glob patterns of layers to freeze, e.g. 'layer*' conv1")
+                         help="layers to freeze: glob patterns ('layer*' conv1) or top-level "
+                              "indexes (0 -1)")
 
     predict = sub.add_parser("predict", help="top-K classes for images")
     _add_model_args(predict)
@@ -72,7 +73,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
     loaded = _load(args, args.num_classes)
     if args.freeze:
-        freeze(loaded.model, args.freeze)
+        freeze(loaded.model, [int(s) if s.lstrip("-").isdigit() else s for s in args.freeze])
     tree = LayerTree(loaded.model, loaded.input_size)
     if args.json:
         doc = {"model": args.model, "weights": loaded.weights,

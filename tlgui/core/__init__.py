@@ -3,6 +3,7 @@
 Nothing in this package imports Qt; ``tests/test_layering.py`` proves it.
 """
 
+from tlgui.core.branch import add_parallel_branch
 from tlgui.core.checkpoint import LoadReport, load_weights_file, read_state_dict
 from tlgui.core.errors import (
     CheckpointError,
@@ -17,15 +18,14 @@ from tlgui.core.errors import (
 from tlgui.core.freeze import (
     freeze,
     freeze_all_but_head,
-    freeze_by_index,
     freeze_up_to,
     frozen_modules,
+    select_layers,
     set_train_mode,
     set_trainable,
     trainable_state,
     unfreeze,
     unfreeze_all,
-    unfreeze_by_index,
     unfreeze_from,
 )
 from tlgui.core.heads import classifier_width, find_classifier, replace_head
@@ -38,10 +38,10 @@ from tlgui.core.zoo import LoadedModel, known_names, load_model
 __all__ = [
     "CheckpointError", "FactoryError", "LayerNode", "LayerTree", "LoadReport", "LoadedModel",
     "NoMatchError", "Origin", "Snapshot", "SurgeryError", "TensorDiff", "TlguiError",
-    "UnknownModelError", "UnsafeCheckpointError", "WeightsUnavailableError", "build_optimizer",
-    "classifier_width", "diff", "find_classifier", "freeze", "freeze_all_but_head",
-    "freeze_by_index", "freeze_up_to", "frozen_modules", "known_names", "load_model",
-    "load_weights_file", "provenance", "read_state_dict", "replace_head", "set_train_mode",
-    "set_trainable", "snapshot", "summarize", "tensor_sha256", "trainable_state", "unfreeze",
-    "unfreeze_all", "unfreeze_by_index", "unfreeze_from",
+    "UnknownModelError", "UnsafeCheckpointError", "WeightsUnavailableError", "add_parallel_branch",
+    "build_optimizer", "classifier_width", "diff", "find_classifier", "freeze",
+    "freeze_all_but_head", "freeze_up_to", "frozen_modules", "known_names", "load_model",
+    "load_weights_file", "provenance", "read_state_dict", "replace_head", "select_layers",
+    "set_train_mode", "set_trainable", "snapshot", "summarize", "tensor_sha256", "trainable_state",
+    "unfreeze", "unfreeze_all", "unfreeze_from",
 ]

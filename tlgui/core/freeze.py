@@ -70,16 +70,29 @@ def match_layers(model: nn.Module, patterns: Sequence[str]) -> list[str]:
     return [n for n in unique if not any(n.startswith(o + ".") for o in unique)]
 
 
-def freeze(model: nn.Module, patterns: Sequence[str], *, train_bn: bool = False) -> list[str]:
-    """Freeze the layers matched by glob ``patterns``; returns the matched layer names."""
-    names = match_layers(model, patterns)
+Selector = str | int
+
+
+def select_layers(model: nn.Module, selectors: Sequence[Selector]) -> list[str]:
+    """Layer names for glob patterns (str) and top-level child indexes (int, negative
+    counts from the end). Raises :class:`NoMatchError` for a selector that finds nothing."""
+    patterns = [s for s in selectors if isinstance(s, str)]
+    names = match_layers(model, patterns) if patterns else []
+    return names + [n for n in children_by_index(model, [s for s in selectors
+                                                          if isinstance(s, int)])
+                    if n not in names]
+
+
+def freeze(model: nn.Module, selectors: Sequence[Selector], *, train_bn: bool = False) -> list[str]:
+    """Freeze the layers matched by globs or indexes; returns the matched layer names."""
+    names = select_layers(model, selectors)
     set_trainable(model, names, False, train_bn=train_bn)
     return names
 
 
-def unfreeze(model: nn.Module, patterns: Sequence[str]) -> list[str]:
-    """Unfreeze the layers matched by glob ``patterns``; returns the matched layer names."""
-    names = match_layers(model, patterns)
+def unfreeze(model: nn.Module, selectors: Sequence[Selector]) -> list[str]:
+    """Unfreeze the layers matched by globs or indexes; returns the matched layer names."""
+    names = select_layers(model, selectors)
     set_trainable(model, names, True)
     return names
 
@@ -96,18 +109,6 @@ def children_by_index(model: nn.Module, indexes: Iterable[int]) -> list[str]:
             )
         out.append(children[i])
     return out
-
-
-def freeze_by_index(model: nn.Module, indexes: Iterable[int], *, train_bn: bool = False) -> list[str]:
-    names = children_by_index(model, indexes)
-    set_trainable(model, names, False, train_bn=train_bn)
-    return names
-
-
-def unfreeze_by_index(model: nn.Module, indexes: Iterable[int]) -> list[str]:
-    names = children_by_index(model, indexes)
-    set_trainable(model, names, True)
-    return names
 
 
 def _split_at(model: nn.Module, name: str) -> tuple[list[str], list[str]]:

@@ -60,26 +60,23 @@ def node_names(model: nn.Module) -> list[str]:
     return [n for n, node in trace(model).nodes.items() if node.op != "output"]
 
 
-def descendants(node: fx.Node) -> set[fx.Node]:
+def _closure(node: fx.Node, step) -> set[fx.Node]:
     seen: set[fx.Node] = set()
-    stack = list(node.users)
+    stack = list(step(node))
     while stack:
         current = stack.pop()
         if current not in seen:
             seen.add(current)
-            stack.extend(current.users)
+            stack.extend(step(current))
     return seen
+
+
+def descendants(node: fx.Node) -> set[fx.Node]:
+    return _closure(node, lambda n: n.users)
 
 
 def ancestors(node: fx.Node) -> set[fx.Node]:
-    seen: set[fx.Node] = set()
-    stack = list(node.all_input_nodes)
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(current.all_input_nodes)
-    return seen
+    return _closure(node, lambda n: n.all_input_nodes)
 
 
 @torch.no_grad()
