@@ -75,7 +75,7 @@ def test_optimizer_holds_only_trainable_tensors_without_decay_on_norms_and_biase
     optimizer = build_optimizer(model, "adamw", lr=1e-3, weight_decay=0.05)
     held = {id(p) for group in optimizer.param_groups for p in group["params"]}
     assert held == {id(p) for p in model.parameters() if p.requires_grad}
-    decayed, plain = optimizer.param_groups
+    plain, decayed = sorted(optimizer.param_groups, key=lambda g: g["weight_decay"])
     assert decayed["weight_decay"] == 0.05 and plain["weight_decay"] == 0.0
     assert all(p.ndim > 1 for p in decayed["params"]) and all(p.ndim == 1 for p in plain["params"])
     with pytest.raises(ValueError, match="unknown optimiser"):

@@ -1,0 +1,149 @@
+"""Indexing image folders without opening images: layouts, classes, splits.
+
+Layouts: ``train/<class>/*`` with ``valid|val|validation/<class>/*`` (and optional
+``test/<class>/*``); a single folder of ``<class>/*`` split stratified with a seed; or a
+CSV of ``path,label`` rows.
+"""
+
+import csv
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tlgui.core.errors import TlguiError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
+                            ".ppm", ".pgm"})
+VALID_NAMES = ("valid", "val", "validation")
+
+
+class DataError(TlguiError):
+    """A folder or CSV that is not a usable image data set."""
+
+
+@dataclass
+class DataIndex:
+    """Files and integer labels per split; ``classes`` gives the label names."""
+
+    root: Path
+    layout: str  # "folders", "split" or "csv"
+    classes: list[str]
+    splits: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per split, the number of files per class name."""
+        out = {}
+        for split, samples in self.splits.items():
+            counts = dict.fromkeys(self.classes, 0)
+            for _, label in samples:
+                counts[self.classes[label]] += 1
+            out[split] = counts
+        return out
+
+    def as_dict(self) -> dict:
+        return {"root": str(self.root), "layout": self.layout, "classes": self.classes,
+                "counts": self.counts(), "warnings": self.warnings}
+
+
+def _class_files(folder: Path) -> dict[str, list[Path]]:
+    """Image files per class sub-folder, listed with scandir and sorted by name."""
+    out: dict[str, list[Path]] = {}
+    with os.scandir(folder) as entries:
+        class_dirs = sorted((e for e in entries if e.is_dir() and not e.name.startswith(".")),
+                            key=lambda e: e.name)
+    for entry in class_dirs:
+        with os.scandir(entry.path) as files:
+            names = sorted(f.name for f in files
+                           if f.is_file() and os.path.splitext(f.name)[1].lower() in IMAGE_SUFFIXES)
+        out[entry.name] = [Path(entry.path) / n for n in names]
+    return out
+
+
+def _find_split_dir(root: Path, names: tuple[str, ...]) -> Path | None:
+    return next((root / n for n in names if (root / n).is_dir()), None)
+
+
+def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0) -> DataIndex:
+    """Index an image folder or a CSV. A single ``<class>/`` folder is split stratified:
+    ``split_ratio`` of each class goes to ``valid`` (chosen with ``seed``)."""
+    root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".csv":
+        return _index_csv(root)
+    if not root.is_dir():
+        raise DataError(f"data folder not found: {root}")
+    train_dir = _find_split_dir(root, ("train",))
+    if train_dir is None:
+        return _index_single(root, split_ratio, seed)
+    found = {"train": _class_files(train_dir)}
+    valid_dir = _find_split_dir(root, VALID_NAMES)
+    if valid_dir is not None:
+        found["valid"] = _class_files(valid_dir)
+    test_dir = _find_split_dir(root, ("test",))
+    if test_dir is not None:
+        found["test"] = _class_files(test_dir)
+    classes = sorted(set().union(*(set(f) for f in found.values())))
+    index = DataIndex(root=root, layout="folders", classes=classes)
+    for split, per_class in found.items():
+        missing = [c for c in classes if c not in per_class]
+        if missing:
+            index.warnings.append(f"{split}/ has no folder for class(es): {', '.join(missing)}")
+        index.splits[split] = [(p, classes.index(c)) for c in classes for p in per_class.get(c, [])]
+    if "valid" not in found:
+        index.warnings.append("no valid/, val/ or validation/ folder: nothing to validate on")
+    _check(index)
+    return index
+
+
+def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
+    if not 0 < ratio < 1:
+        raise DataError(f"the split ratio must be between 0 and 1, not {ratio}")
+    per_class = _class_files(root)
+    if not per_class:
+        raise DataError(
+            f"{root} has neither train/ and val/ folders nor class folders; lay it out as "
+            "train/<class>/*.jpg and val/<class>/*.jpg, or <class>/*.jpg to split"
+        )
+    classes = sorted(per_class)
+    rng = random.Random(seed)
+    index = DataIndex(root=root, layout="split", classes=classes, splits={"train": [], "valid": []})
+    for label, name in enumerate(classes):
+        files = list(per_class[name])
+        rng.shuffle(files)
+        held = round(len(files) * ratio)
+        index.splits["valid"] += [(p, label) for p in sorted(files[:held])]
+        index.splits["train"] += [(p, label) for p in sorted(files[held:])]
+    _check(index)
+    return index
+
+
+def _index_csv(path: Path) -> DataIndex:
+    rows: list[tuple[Path, str, str]] = []
+    with path.open(newline="") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or row[0].startswith("#") or (number == 1 and row[0].lower() == "path"):
+                continue
+            if len(row) < 2:
+                raise DataError(f"{path}:{number}: expected 'path,label[,split]', got {row}")
+            split = row[2].strip() if len(row) > 2 and row[2].strip() else "train"
+            rows.append((path.parent / row[0].strip(), row[1].strip(), split))
+    classes = sorted({label for _, label, _ in rows})
+    index = DataIndex(root=path, layout="csv", classes=classes)
+    for file, label, split in rows:
+        split = "valid" if split in VALID_NAMES else split
+        index.splits.setdefault(split, []).append((file, classes.index(label)))
+    _check(index)
+    return index
+
+
+def _check(index: DataIndex) -> None:
+    if not index.classes:
+        raise DataError(f"{index.root}: no classes found")
+    if not index.splits.get("train"):
+        raise DataError(f"{index.root}: no training images found")
+    for split, counts in index.counts().items():
+        total = sum(counts.values())
+        for name, count in counts.items():
+            if total and count < max(2, 0.02 * total):
+                index.warnings.append(f"{split}/{name} is nearly empty ({count} of {total} images)")

@@ -1,0 +1,134 @@
+"""What a training run announces, its settings, and how to stop it.
+
+Listeners subclass :class:`TrainListener` and override what they need (no-op defaults).
+Every event carries plain numbers and strings, never live tensors, so a Qt worker can
+forward them across threads.
+"""
+
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class UnfreezeStep:
+    """At ``epoch`` (0-based), unfreeze ``what``: "all", or the last ``k`` blocks as an int."""
+
+    epoch: int
+    what: str | int = "all"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adamw"  # sgd | adam | adamw
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"  # constant | cosine | onecycle
+    pretrained_lr_mult: float = 0.1  # pretrained tensors learn this much slower than new ones
+    lr_spread: str = "two-groups"  # two-groups | geometric (first trainable block -> head)
+    lr_multipliers: dict[str, float] = field(default_factory=dict)  # glob on names -> factor
+    unfreeze: list[UnfreezeStep] = field(default_factory=list)
+    train_bn: bool = False
+    augment: str = "auto"  # auto | none | light | strong
+    cache: str = "auto"  # auto | on | off
+    cache_dir: str | None = None  # where large feature caches go; memory when None
+    device: str = "auto"
+    amp: bool = False
+    channels_last: bool = False
+    workers: int = 0
+    seed: int = 0
+    checkpoint_dir: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        data["unfreeze"] = [UnfreezeStep(**step) for step in data.get("unfreeze", [])]
+        return cls(**data)
+
+
+@dataclass
+class BatchStats:
+    epoch: int
+    batch: int
+    batches: int
+    loss: float
+    accuracy: float
+    images_per_s: float
+
+
+@dataclass
+class ValidationStats:
+    epoch: int
+    loss: float
+    accuracy: float
+    per_class_accuracy: list[float]
+    confusion: list[list[int]]
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    images_per_s: float
+    cached: bool
+    lr: float
+
+
+@dataclass
+class FitResult:
+    history: list[EpochStats]
+    stopped: bool = False
+    error: str | None = None
+    skipped_files: dict[str, str] = field(default_factory=dict)
+    best_epoch: int | None = None
+
+
+class TrainListener:
+    """Override any of these; before/after pairs stay paired even when stopped."""
+
+    def on_fit_start(self, config: TrainConfig, epochs: int, batches_per_epoch: int) -> None: ...
+
+    def on_epoch_start(self, epoch: int) -> None: ...
+
+    def on_batch_end(self, stats: BatchStats) -> None: ...
+
+    def on_validation_end(self, stats: ValidationStats) -> None: ...
+
+    def on_epoch_end(self, stats: EpochStats) -> None: ...
+
+    def on_message(self, text: str) -> None: ...
+
+    def on_exception(self, error: BaseException, message: str) -> None: ...
+
+    def on_fit_end(self, result: FitResult) -> None: ...
+
+
+class StopToken:
+    """Set from any thread; the engine checks it between batches."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def stop(self) -> None:
+        self._event.set()
+
+    def reset(self) -> None:
+        self._event.clear()
+
+    @property
+    def stopped(self) -> bool:
+        return self._event.is_set()
+
+
+def checkpoint_path(directory: str | Path, name: str = "last") -> Path:
+    return Path(directory) / f"{name}.pt"
