@@ -34,3 +34,40 @@ def train_epoch(model: nn.Module, loader, lr: float = 0.01, max_steps: int | Non
 
 def storages(model: nn.Module) -> set[int]:
     return {t.untyped_storage().data_ptr() for t in model.state_dict(keep_vars=True).values()}
+
+
+def make_image_folder(root: Path, *, per_class: int = 12, val_per_class: int = 4,
+                      classes: tuple[str, ...] = ("red", "blue"), side: int = 40) -> Path:
+    """A small train/val folder of noisy JPEGs whose colour says the class."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    colours = {"red": (200, 40, 40), "blue": (40, 40, 200), "green": (40, 200, 40)}
+    for split, count in (("train", per_class), ("val", val_per_class)):
+        for name in classes:
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                noise = rng.integers(-60, 60, (side, side, 3))
+                pixels = np.clip(np.array(colours[name]) + noise, 0, 255).astype("uint8")
+                Image.fromarray(pixels).save(folder / f"{name}_{i}.jpg", quality=90)
+    return root
+
+
+def write_broken_files(folder: Path) -> dict[str, str]:
+    """Broken files of every kind the checks know, with a word each reason must contain."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "page.jpg").write_text("<!DOCTYPE html><html>404</html>")
+    good = folder / "cut.jpg"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(good)
+    good.write_bytes(good.read_bytes()[:400])
+    placeholder = Image.new("P", (120, 120), 0)
+    placeholder.putpalette([250, 250, 250, 20, 20, 20] + [0] * 762)
+    placeholder.save(folder / "missing.gif")
+    return {"empty.jpg": "empty", "page.jpg": "HTML", "cut.jpg": "truncated",
+            "missing.gif": "placeholder"}

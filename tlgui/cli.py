@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from tlgui import __version__
+from tlgui.cli_train import add_train_parser, run_train
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(predict)
     predict.add_argument("images", nargs="+", help="image files")
     predict.add_argument("--topk", type=int, default=5)
+    add_train_parser(sub)
     return parser
 
 
@@ -54,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "inspect":
             return _inspect(args)
+        if args.command == "train":
+            return run_train(args)
         return _predict(args)
     except TlguiError as exc:
         print(f"tlgui: error: {exc}", file=sys.stderr)

@@ -260,18 +260,19 @@ class Trainer:
             self._emit("on_batch_end", BatchStats(epoch, number, self.batches_per_epoch, loss_value,
                                                   hits / len(labels), seen / max(elapsed, 1e-9)))
         train_seconds = time.perf_counter() - start
-        if self.stop.stopped and seen == 0:
-            return
-        val = self._validate(epoch)
+        partial = self.stop.stopped
+        val = None if partial else self._validate(epoch)
         seconds = time.perf_counter() - start + self._pending_seconds
         self._pending_seconds = 0.0
         stats = EpochStats(
             epoch=epoch, train_loss=loss_sum / max(seen, 1), train_accuracy=correct / max(seen, 1),
             val_loss=val.loss if val else None, val_accuracy=val.accuracy if val else None,
             seconds=seconds, images_per_s=seen / max(train_seconds, 1e-9),
-            cached=self.split is not None, lr=self.optimizer.param_groups[-1]["lr"])
-        self.result.history.append(stats)
-        self._checkpoint(epoch, stats)
+            cached=self.split is not None, lr=self.optimizer.param_groups[-1]["lr"],
+            partial=partial)
+        if not partial:
+            self.result.history.append(stats)
+            self._checkpoint(epoch, stats)
         self._emit("on_epoch_end", stats)
 
     @torch.no_grad()

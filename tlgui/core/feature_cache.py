@@ -50,6 +50,8 @@ def find_cut(model: nn.Module) -> tuple[CacheSplit | None, str]:
                        getattr(_attr(gm, n.target), "requires_grad", False)}
     best = None
     for cut in nodes:
+        if cut.op == "call_module" and _stochastic(gm.get_submodule(cut.target)):
+            break  # a cut at or after dropout would freeze its randomness into the cache
         after = descendants(cut)
         if not trainable_calls <= after or any(u not in after for a in trainable_attrs
                                                for u in a.users):
@@ -58,14 +60,8 @@ def find_cut(model: nn.Module) -> tuple[CacheSplit | None, str]:
                for n in after for i in n.all_input_nodes):
             best = cut
     if best is None or best.op == "placeholder":
-        return None, "a trainable layer comes first, so there is no frozen part to cache"
+        return None, "a trainable or random (dropout) layer comes first, so nothing is cached"
     name = traced.name_of(best)
-    front = ancestors(best)
-    noisy = [n.target for n in front if n.op == "call_module" and
-             _stochastic(gm.get_submodule(n.target))]
-    if noisy:
-        return None, (f"the frozen part has dropout ({', '.join(noisy[:3])}), so its outputs "
-                      "vary from run to run; caching would change training")
     return CacheSplit(cut=name, prefix=_prefix(gm, best), head=_head(gm, best)), ""
 
 

@@ -82,6 +82,7 @@ class EpochStats:
     images_per_s: float
     cached: bool
     lr: float
+    partial: bool = False  # stopped before the epoch's end: not in the history
 
 
 @dataclass

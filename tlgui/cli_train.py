@@ -1,0 +1,163 @@
+"""``tlgui train``: the engine headless, with a text progress bar and files in ``--out``."""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from tlgui.core.train_events import BatchStats, EpochStats, TrainListener, UnfreezeStep
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a model on an image folder (headless)")
+    p.add_argument("--model", default="default")
+    p.add_argument("--weights", default="default")
+    p.add_argument("--trust-code", action="store_true")
+    p.add_argument("--data", required=True, help="folder with train/ and val/, or <class>/")
+    p.add_argument("--split-ratio", type=float, default=0.2,
+                   help="held-out share per class for a single folder (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adamw")
+    p.add_argument("--schedule", choices=("constant", "cosine", "onecycle"), default="cosine")
+    p.add_argument("--pretrained-lr-mult", type=float, default=0.1,
+                   help="learning-rate factor for pretrained layers (default: %(default)s)")
+    p.add_argument("--preset", choices=("head-only", "all"), default=None)
+    p.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN")
+    p.add_argument("--unfreeze-at", nargs="+", default=[], metavar="EPOCH[:all|K]",
+                   help="gradual unfreezing: at epoch E (1-based) unfreeze all or the last K blocks")
+    p.add_argument("--branch", metavar="FORK:JOIN[:copy|fresh[:concat|sum|mean]]",
+                   help="grow a parallel branch before training")
+    p.add_argument("--train-bn", action="store_true",
+                   help="keep BatchNorm layers trainable and in train mode inside frozen parts")
+    p.add_argument("--cache", choices=("auto", "on", "off"), default="auto")
+    p.add_argument("--cache-dir", default=None, help="keep feature caches on disk here")
+    p.add_argument("--augment", choices=("auto", "none", "light", "strong"), default="auto",
+                   help="auto: none when features can be cached, else light")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--amp", action="store_true", help="mixed precision on CUDA")
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    p.add_argument("--out", required=True, metavar="DIR")
+
+
+def _selectors(values: list[str]) -> list[str | int]:
+    return [int(v) if v.lstrip("-").isdigit() else v for v in values]
+
+
+def recipe_from_args(args: argparse.Namespace, num_classes: int) -> list[dict]:
+    ops: list[dict] = [{"op": "load", "model": args.model, "weights": args.weights}]
+    if args.branch:
+        parts = args.branch.split(":")
+        if len(parts) < 2:
+            raise SystemExit("tlgui: error: --branch needs FORK:JOIN[:init[:merge]]")
+        ops.append({"op": "branch", "fork": parts[0], "join": parts[1],
+                    "init": parts[2] if len(parts) > 2 else "copy",
+                    "merge": parts[3] if len(parts) > 3 else "concat",
+                    "num_classes": num_classes})
+    else:
+        ops.append({"op": "replace_head", "num_classes": num_classes})
+    if args.preset:
+        ops.append({"op": "preset", "name": args.preset, "train_bn": args.train_bn})
+    if args.freeze:
+        ops.append({"op": "freeze", "selectors": _selectors(args.freeze), "train_bn": args.train_bn})
+    return ops
+
+
+def _unfreeze_steps(values: list[str]) -> list[UnfreezeStep]:
+    steps = []
+    for value in values:
+        epoch, _, what = value.partition(":")
+        steps.append(UnfreezeStep(epoch=int(epoch) - 1,
+                                  what=int(what) if what.isdigit() else (what or "all")))
+    return steps
+
+
+class TextProgress(TrainListener):
+    """One updating line per epoch on stderr, and messages as they come."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.epochs = 0
+        self.batch_start = time.perf_counter()
+
+    def on_fit_start(self, config, epochs, batches_per_epoch) -> None:
+        self.epochs = epochs
+
+    def on_batch_end(self, stats: BatchStats) -> None:
+        if not self.stream.isatty():
+            return
+        done = (stats.batch + 1) / max(stats.batches, 1)
+        bar = "#" * int(done * 20)
+        left = (stats.batches - stats.batch - 1) * (time.perf_counter() - self.batch_start) \
+            / (stats.batch + 1)
+        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} [{bar:<20}] "
+                          f"{stats.batch + 1}/{stats.batches} loss {stats.loss:.4f} "
+                          f"{stats.images_per_s:,.0f} img/s, {left:.0f}s left   ")
+        self.stream.flush()
+
+    def on_epoch_start(self, epoch: int) -> None:
+        self.batch_start = time.perf_counter()
+
+    def on_epoch_end(self, stats: EpochStats) -> None:
+        val = (f" val loss {stats.val_loss:.4f} acc {stats.val_accuracy:.3f}"
+               if stats.val_accuracy is not None else "")
+        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} train loss "
+                          f"{stats.train_loss:.4f} acc {stats.train_accuracy:.3f}{val} "
+                          f"{stats.seconds:.1f}s{' (cached)' if stats.cached else ''}\n")
+
+    def on_message(self, text: str) -> None:
+        self.stream.write(f"\r{text}\n")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from safetensors.torch import save_file
+
+    from tlgui.core.data_index import index_folder
+    from tlgui.core.engine import Trainer
+    from tlgui.core.recipe import build
+    from tlgui.core.train_events import TrainConfig
+
+    out = Path(args.out)
+    data = index_folder(args.data, split_ratio=args.split_ratio, seed=args.seed)
+    for warning in data.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    ops = recipe_from_args(args, len(data.classes))
+    experiment = build(ops, trust_code=args.trust_code)
+    config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+        schedule=args.schedule, pretrained_lr_mult=args.pretrained_lr_mult,
+        unfreeze=_unfreeze_steps(args.unfreeze_at), train_bn=args.train_bn,
+        augment=args.augment, cache=args.cache, cache_dir=args.cache_dir, device=args.device,
+        amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,
+        checkpoint_dir=str(out / "checkpoints"))
+    out.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
+                      listeners=[TextProgress()], original=experiment.original)
+    resume = Path(args.resume) / "checkpoints" if args.resume else None
+    result = trainer.fit(resume_from=resume)
+    run = {"recipe": experiment.ops, "config": config.as_dict(), "classes": data.classes,
+           "data": str(data.root)}
+    _write_json(out / "run.json", run)
+    _write_json(out / "history.json", {
+        "epochs": [vars(h) for h in result.history], "stopped": result.stopped,
+        "error": result.error, "best_epoch": result.best_epoch,
+        "skipped_files": result.skipped_files})
+    if trainer.integrity is not None:
+        _write_json(out / "integrity.json", trainer.integrity.as_dict())
+    weights = {k: v.detach().cpu().contiguous() for k, v in experiment.model.state_dict().items()}
+    save_file(weights, str(out / "model.safetensors"))
+    if result.error:
+        print(f"tlgui: error: {result.error}", file=sys.stderr)
+        return 1
+    return 0 if trainer.integrity is None or trainer.integrity.passed else 3
+
+
+def _write_json(path: Path, data: object) -> None:
+    temp = path.with_suffix(path.suffix + ".tmp")
+    temp.write_text(json.dumps(data, indent=1, default=str))
+    temp.replace(path)
