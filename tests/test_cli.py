@@ -69,3 +69,39 @@ def test_console_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "tlgui", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.startswith("tlgui ")
+
+
+def test_train_head_only_on_the_real_data(shared_data, tmp_path, capsys):
+    out = tmp_path / "RUN"
+    code = main(["train", "--model", "default", "--data", str(shared_data), "--preset",
+                 "head-only", "--epochs", "5", "--out", str(out)])
+    assert code == 0
+    history = json.loads((out / "history.json").read_text())
+    epochs = history["epochs"]
+    assert len(epochs) == 5 and epochs[-1]["val_accuracy"] >= 0.90
+    assert all(e["cached"] for e in epochs)
+    assert max(e["seconds"] for e in epochs[1:]) * 5 < epochs[0]["seconds"]
+    gif = str(shared_data / "train" / "ants" / "imageNotFound.gif")
+    assert "placeholder" in history["skipped_files"][gif]
+    integrity = json.loads((out / "integrity.json").read_text())
+    assert integrity["passed"] and integrity["original_tensors"] == 296
+    assert (out / "model.safetensors").is_file() and (out / "checkpoints" / "best.pt").is_file()
+    assert "integrity PASS" in capsys.readouterr().err
+
+
+def test_train_with_a_branch_from_the_command_line(tmp_path, capsys):
+    from .helpers import make_image_folder
+
+    data = make_image_folder(tmp_path / "data", per_class=6, val_per_class=2)
+    out = tmp_path / "RUN"
+    code = main(["train", "--model", "builtin:cifar_net", "--weights", "none", "--data",
+                 str(data), "--branch", "flatten:relu_3:fresh:concat", "--freeze", "conv*",
+                 "--epochs", "1", "--batch-size", "4", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    run = json.loads((out / "run.json").read_text())
+    assert run["recipe"][1] == {"op": "branch", "fork": "flatten", "join": "relu_3",
+                                "init": "fresh", "merge": "concat", "num_classes": 2}
+    integrity = json.loads((out / "integrity.json").read_text())
+    verdicts = {t["name"]: t["verdict"] for t in integrity["tensors"]}
+    assert verdicts["conv1.weight"] == "unchanged" and verdicts["branch.fc1.weight"] == "changed"
+    assert integrity["passed"]

@@ -23,7 +23,7 @@ def check_state(win, name):
 
 
 def test_ticking_a_row_freezes_exactly_that_subtree(window):
-    model, net = window.layer_model, window.loaded.model
+    model, net = window.layer_model, window.experiment.model
     assert window.view.model() is model and model.rowCount() == 1
     assert model.rowCount(model.index(0, 0)) == 6  # conv1 pool conv2 fc1 fc2 fc3
     index = model.index_of("conv2")

@@ -80,8 +80,8 @@ def _unfreeze_steps(values: list[str]) -> list[UnfreezeStep]:
 class TextProgress(TrainListener):
     """One updating line per epoch on stderr, and messages as they come."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
         self.epochs = 0
         self.batch_start = time.perf_counter()
 

@@ -26,6 +26,7 @@ class LayerTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self.tree = tree
         self.train_bn = train_bn
+        self.locked = False  # no freezing changes while training runs
         self._parents: dict[str, LayerNode] = {}
         for node in tree.nodes.values():
             for child in node.children:
@@ -72,7 +73,7 @@ class LayerTreeModel(QAbstractItemModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == 0 and self._node(index).total_params:
+        if index.column() == 0 and self._node(index).total_params and not self.locked:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         return flags
 
@@ -105,7 +106,7 @@ class LayerTreeModel(QAbstractItemModel):
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
             return False
         node = self._node(index)
-        if not node.total_params:
+        if not node.total_params or self.locked:
             return False
         trainable = Qt.CheckState(value) != Qt.CheckState.Unchecked
         set_trainable(self.tree.model, [node.name], trainable, train_bn=self.train_bn)

@@ -1,8 +1,9 @@
-"""The main window: the layer tree of the open model with freeze checkboxes."""
+"""The main window: the layer tree of the working model, and the training panel."""
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -13,17 +14,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlgui.core.data_index import index_folder
 from tlgui.core.devices import describe, pick_device
-from tlgui.core.freeze import freeze_all_but_head, unfreeze_all
+from tlgui.core.heads import classifier_width
+from tlgui.core.recipe import Experiment, apply, build
 from tlgui.core.tree import LayerTree
-from tlgui.core.zoo import LoadedModel, load_model
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.training_form import DEMO_DATA
+from tlgui.qt.training_panel import TrainingPanel
 from tlgui.qt.workers import BackgroundCall
 
 
-def _build(spec: str) -> tuple[LoadedModel, LayerTree]:
-    loaded = load_model(spec)
-    return loaded, LayerTree(loaded.model, loaded.input_size)
+def _build(spec: str) -> tuple[Experiment, LayerTree]:
+    """The offline default opens ready to train: head for the demo classes, body frozen."""
+    ops = [{"op": "load", "model": spec}]
+    if spec == "default" and DEMO_DATA.is_dir():
+        ops += [{"op": "replace_head", "num_classes": len(index_folder(DEMO_DATA).classes)},
+                {"op": "preset", "name": "head-only"}]
+    experiment = build(ops)
+    return experiment, LayerTree(experiment.model, experiment.loaded.input_size)
 
 
 class MainWindow(QMainWindow):
@@ -32,8 +41,8 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("tlgui")
-        self.resize(1000, 700)
-        self.loaded: LoadedModel | None = None
+        self.resize(1280, 800)
+        self.experiment: Experiment | None = None
         self.layer_model: LayerTreeModel | None = None
         self._call: BackgroundCall | None = None
 
@@ -46,13 +55,21 @@ class MainWindow(QMainWindow):
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setVisible(False)
-
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.message)
         layout.addWidget(self.busy)
         layout.addWidget(self.view, stretch=1)
         self.setCentralWidget(central)
+
+        self.training = TrainingPanel(provider=self._model_for_training)
+        self.training.run_started.connect(lambda: self._set_locked(True))
+        self.training.run_finished.connect(self._training_finished)
+        dock = QDockWidget("Training", self)
+        dock.setObjectName("training-dock")
+        dock.setWidget(self.training)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+
         self.params_label = QLabel()
         self.statusBar().addPermanentWidget(self.params_label)
         self._make_actions()
@@ -61,10 +78,12 @@ class MainWindow(QMainWindow):
         model_menu = self.menuBar().addMenu("&Model")
         self.head_only_action = QAction("Freeze all but the &head", self)
         self.head_only_action.setShortcut(QKeySequence("Ctrl+H"))
-        self.head_only_action.triggered.connect(lambda: self._preset(freeze_all_but_head))
+        self.head_only_action.triggered.connect(lambda: self._apply({"op": "preset",
+                                                                     "name": "head-only"}))
         self.all_trainable_action = QAction("Make &all trainable", self)
         self.all_trainable_action.setShortcut(QKeySequence("Ctrl+A"))
-        self.all_trainable_action.triggered.connect(lambda: self._preset(unfreeze_all))
+        self.all_trainable_action.triggered.connect(lambda: self._apply({"op": "preset",
+                                                                         "name": "all"}))
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -89,8 +108,17 @@ class MainWindow(QMainWindow):
         self._call.start()
         return self._call
 
-    def _show_model(self, result: tuple[LoadedModel, LayerTree]) -> None:
-        self.loaded, tree = result
+    def _show_model(self, result: tuple[Experiment, LayerTree]) -> None:
+        self.experiment, tree = result
+        self._show_tree(tree)
+        self.busy.setVisible(False)
+        self.message.setVisible(False)
+        for action in (self.head_only_action, self.all_trainable_action):
+            action.setEnabled(True)
+        loaded = self.experiment.loaded
+        self.setWindowTitle(f"tlgui — {loaded.spec} ({loaded.weights} weights)")
+
+    def _show_tree(self, tree: LayerTree) -> None:
         self.layer_model = LayerTreeModel(tree, parent=self)
         self.layer_model.trainable_changed.connect(self._update_counts)
         self.view.setModel(self.layer_model)
@@ -100,11 +128,6 @@ class MainWindow(QMainWindow):
         self.view.setColumnWidth(0, 300)
         for column in range(1, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        self.busy.setVisible(False)
-        self.message.setVisible(False)
-        for action in (self.head_only_action, self.all_trainable_action):
-            action.setEnabled(True)
-        self.setWindowTitle(f"tlgui — {self.loaded.spec} ({self.loaded.weights} weights)")
         self._update_counts()
 
     def _show_error(self, message: str) -> None:
@@ -112,12 +135,38 @@ class MainWindow(QMainWindow):
         self.message.setText(f"Could not open the model:\n{message}")
         QMessageBox.warning(self, "Could not open the model", message)
 
-    def _preset(self, fn) -> None:
-        if self.loaded is None or self.layer_model is None:
+    def _apply(self, op: dict) -> None:
+        if self.experiment is None or self.training.is_running():
             return
-        fn(self.loaded.model)
-        self.layer_model.refresh()
+        structural = op["op"] in ("replace_head", "branch")
+        apply(self.experiment, op)
+        if structural:
+            self._show_tree(LayerTree(self.experiment.model, self.experiment.loaded.input_size))
+        else:
+            self.layer_model.refresh()
+            self._update_counts()
+
+    def _model_for_training(self, classes: list[str]):
+        if self.experiment is None:
+            raise ValueError("no model is open yet")
+        if classifier_width(self.experiment.model) != len(classes):
+            self._apply({"op": "replace_head", "num_classes": len(classes)})
+            self.training.say(f"replaced the head for {len(classes)} classes")
+        loaded = self.experiment.loaded
+        return self.experiment.model, loaded.transform, self.experiment.original
+
+    def _set_locked(self, locked: bool) -> None:
+        if self.layer_model is not None:
+            self.layer_model.locked = locked
+            self.layer_model.refresh()
+        for action in (self.head_only_action, self.all_trainable_action):
+            action.setEnabled(not locked and self.experiment is not None)
+
+    def _training_finished(self, info: dict) -> None:
+        self._set_locked(False)
         self._update_counts()
+        if info.get("summary"):
+            self.statusBar().showMessage(info["summary"].splitlines()[0], 10_000)
 
     def _update_counts(self, *_args) -> None:
         if self.layer_model is None:
@@ -126,9 +175,16 @@ class MainWindow(QMainWindow):
         total, trainable = tree.root.total_params, tree.trainable_params()
         self.params_label.setText(f"trainable {trainable:,} / {total:,} parameters")
         self.statusBar().showMessage(
-            f"{self.loaded.spec} · training device: {describe(pick_device())}")
+            f"{self.experiment.loaded.spec} · training device: {describe(pick_device())}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training.is_running():
+            answer = QMessageBox.question(
+                self, "Training is running", "Stop training and close the window?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.training.shutdown()
         if self._call is not None:
             self._call.wait()
         super().closeEvent(event)

@@ -3,7 +3,7 @@
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 
 class _Job(QObject):
@@ -42,12 +42,14 @@ class BackgroundCall(QObject):
         self._thread.started.connect(self._job.run)
         self._job.succeeded.connect(self._finish_ok)
         self._job.failed.connect(self._finish_error)
+        # Direct: quit() is thread-safe, and a GUI thread blocked in wait() could not run it.
+        for signal in (self._job.succeeded, self._job.failed):
+            signal.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         self._thread.start()
 
     def _stop_thread(self) -> None:
-        self._thread.quit()
         self._thread.wait()
 
     @Slot(object)

@@ -1,0 +1,64 @@
+"""What the benchmark scripts share: data, a plain tutorial-style loop, argument parsing."""
+
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tlgui.core.data_index import index_folder
+from tlgui.core.datasets import ImageFiles
+from tlgui.core.image_check import find_bad_files
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
+DEMO = ROOT / "resources" / "hymenoptera_demo"
+
+
+def data_index(folder: Path | None):
+    """The index with unreadable files removed, so both loops see the same images."""
+    index = index_folder(folder or (SHARED if SHARED.is_dir() else DEMO))
+    bad = find_bad_files([p for s in index.splits.values() for p, _ in s])
+    for split, samples in index.splits.items():
+        index.splits[split] = [s for s in samples if s[0] not in bad]
+    return index
+
+
+def plain_loader(samples, transform, batch_size: int, seed: int, shuffle: bool):
+    """A DataLoader as the tutorials write it: (image, label) pairs, default collate."""
+
+    class Pairs(ImageFiles):
+        def __getitem__(self, index):
+            image, label, _ = super().__getitem__(index)
+            return image, label
+
+    generator = torch.Generator().manual_seed(seed)
+    return torch.utils.data.DataLoader(Pairs(samples, transform), batch_size=batch_size,
+                                       shuffle=shuffle, generator=generator)
+
+
+def plain_train_epoch(model: nn.Module, loader, optimizer, device) -> tuple[float, int]:
+    """The classic loop; returns (seconds, images)."""
+    model.train()
+    criterion = nn.CrossEntropyLoss()
+    running_loss, images = 0.0, 0
+    start = time.perf_counter()
+    for inputs, labels in loader:
+        inputs, labels = inputs.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = criterion(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item() * inputs.size(0)
+        images += inputs.size(0)
+    return time.perf_counter() - start, images
+
+
+@torch.no_grad()
+def plain_accuracy(model: nn.Module, loader, device) -> float:
+    model.eval()
+    correct = total = 0
+    for inputs, labels in loader:
+        correct += int((model(inputs.to(device)).argmax(1).cpu() == labels).sum())
+        total += len(labels)
+    return correct / max(total, 1)

@@ -1,0 +1,92 @@
+"""Training in the app (issue 3): Stop mid-run, start again, plots fill, loop stays live."""
+
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from tlgui.qt.main_window import MainWindow
+
+from .helpers import make_image_folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args: QMessageBox.StandardButton.Yes)  # closing mid-run
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.open_model("builtin:vgg64").done, timeout=30_000):
+        pass
+    data = make_image_folder(tmp_path / "data", per_class=16, val_per_class=4)
+    form = win.training.form
+    form.data_edit.setText(str(data))
+    form.epochs.setValue(3)
+    form.batch_size.setValue(4)
+    form.cache.setCurrentText("off")
+    form.augment.setCurrentText("light")
+    return win
+
+
+def test_stop_mid_run_then_train_to_the_end_with_live_plots(window, qtbot):
+    panel = window.training
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
+        panel.start_button.click()
+        assert window.layer_model.locked and not panel.start_button.isEnabled()
+        qtbot.waitUntil(lambda: bool(panel.series["batch_loss"]), timeout=60_000)
+        panel.stop_button.click()
+    assert finished.args[0]["stopped"] and not panel.is_running()
+    assert "Stopped" in panel.status.text() and not window.layer_model.locked
+
+    gaps: list[float] = []
+    last = [time.monotonic()]
+
+    def tick():
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    with qtbot.waitSignal(panel.run_finished, timeout=180_000) as finished:
+        panel.start_button.click()
+    timer.stop()
+    info = finished.args[0]
+    assert info["error"] is None and info["epochs"] == 3 and info["integrity_passed"]
+    assert len(panel.series["train_loss"]) == 3 and len(panel.series["val_acc"]) == 3
+    x, y = panel.curves["val_loss"].getData()
+    assert list(x) == [1, 2, 3] and len(y) == 3
+    assert len(panel.series["batch_loss"]) >= 3
+    assert "integrity PASS" in panel.log.toPlainText()
+    worst = max(gaps)
+    print(f"event loop: {len(gaps)} ticks, longest gap {worst * 1000:.0f} ms")
+    assert len(gaps) > 20 and worst < 0.5, f"the window froze for {worst:.2f} s"
+
+
+def test_bad_settings_are_reported_without_starting(window):
+    panel = window.training
+    good = panel.form.data_edit.text()
+    panel.form.data_edit.setText("/no/such/folder")
+    panel.start_button.click()
+    assert not panel.is_running() and "data folder not found" in panel.status.text()
+    panel.form.data_edit.setText(good)
+    panel.form.unfreeze.setText("soon")
+    panel.start_button.click()
+    assert "is not epoch:all" in panel.status.text()
+
+
+def test_head_is_replaced_for_the_data_classes(window, qtbot, tmp_path):
+    panel = window.training
+    three = make_image_folder(tmp_path / "three", per_class=4, val_per_class=2,
+                              classes=("blue", "green", "red"))
+    panel.form.data_edit.setText(str(three))
+    panel.form.epochs.setValue(1)
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        panel.start_button.click()
+    assert window.experiment.model.get_submodule("classifier.7").out_features == 3
+    assert window.experiment.ops[-1] == {"op": "replace_head", "num_classes": 3}
+    assert window.layer_model.tree.nodes["classifier.7"].output_shape == (1, 3)

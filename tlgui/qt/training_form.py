@@ -1,0 +1,119 @@
+"""The training settings form: every field maps to one ``TrainConfig`` field."""
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from tlgui.core.train_events import TrainConfig, UnfreezeStep
+
+DEMO_DATA = Path(__file__).resolve().parents[2] / "resources" / "hymenoptera_demo"
+
+
+def _combo(items: tuple[str, ...], current: str, tip: str) -> QComboBox:
+    box = QComboBox()
+    box.addItems(list(items))
+    box.setCurrentText(current)
+    box.setToolTip(tip)
+    return box
+
+
+class TrainingForm(QWidget):
+    data_folder_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TrainConfig()
+        self.data_edit = QLineEdit(str(DEMO_DATA) if DEMO_DATA.is_dir() else "")
+        self.data_edit.setPlaceholderText("folder with train/ and val/ (or one folder per class)")
+        self.data_edit.editingFinished.connect(
+            lambda: self.data_folder_changed.emit(self.data_edit.text()))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        data_row = QHBoxLayout()
+        data_row.setContentsMargins(0, 0, 0, 0)
+        data_row.addWidget(self.data_edit, stretch=1)
+        data_row.addWidget(browse)
+        data_widget = QWidget()
+        data_widget.setLayout(data_row)
+
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=defaults.epochs)
+        self.batch_size = QSpinBox(minimum=1, maximum=4096, value=defaults.batch_size)
+        self.optimizer = _combo(("adamw", "adam", "sgd"), defaults.optimizer,
+                                "SGD uses momentum 0.9; no weight decay on norms and biases")
+        self.lr = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=10.0, singleStep=1e-4,
+                                 value=defaults.lr)
+        self.pretrained_mult = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0,
+                                              singleStep=0.05, value=defaults.pretrained_lr_mult)
+        self.pretrained_mult.setToolTip("pretrained layers learn this much slower than new ones")
+        self.spread = _combo(("two-groups", "geometric"), defaults.lr_spread,
+                             "geometric: rates rise from the first trainable block to the head")
+        self.schedule = _combo(("cosine", "onecycle", "constant"), defaults.schedule,
+                               "learning-rate schedule over the batches")
+        self.unfreeze = QLineEdit()
+        self.unfreeze.setPlaceholderText("e.g. 3:all or 3:2 5:all (epoch:all|last K blocks)")
+        self.device = _combo(("auto", "cpu", "cuda", "mps"), defaults.device,
+                             "auto picks CUDA, then Apple MPS, then the CPU")
+        self.amp = QCheckBox("mixed precision (CUDA)")
+        self.cache = _combo(("auto", "on", "off"), defaults.cache,
+                            "compute the frozen part once per image and train only the rest")
+        self.augment = _combo(("auto", "none", "light", "strong"), defaults.augment,
+                              "auto: none when features can be cached, else light")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=defaults.seed)
+
+        form = QFormLayout(self)
+        form.addRow("Data folder", data_widget)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Optimiser", self.optimizer)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Pretrained ×", self.pretrained_mult)
+        form.addRow("Rate spread", self.spread)
+        form.addRow("Schedule", self.schedule)
+        form.addRow("Unfreeze at", self.unfreeze)
+        form.addRow("Device", self.device)
+        form.addRow("", self.amp)
+        form.addRow("Feature cache", self.cache)
+        form.addRow("Augmentation", self.augment)
+        form.addRow("Seed", self.seed)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Image folder", self.data_edit.text())
+        if folder:
+            self.data_edit.setText(folder)
+            self.data_folder_changed.emit(folder)
+
+    def unfreeze_steps(self) -> list[UnfreezeStep]:
+        """Parse ``epoch:all|K`` items (1-based epochs); raises ValueError with the reason."""
+        steps = []
+        for item in self.unfreeze.text().split():
+            epoch, _, what = item.partition(":")
+            if not epoch.isdigit() or int(epoch) < 1 or (what and what != "all"
+                                                        and not what.isdigit()):
+                raise ValueError(f"'{item}' is not epoch:all or epoch:K (e.g. 3:all, 4:2)")
+            steps.append(UnfreezeStep(int(epoch) - 1, int(what) if what.isdigit() else "all"))
+        return steps
+
+    def config(self, checkpoint_dir: str | None = None) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            lr=self.lr.value(), optimizer=self.optimizer.currentText(),
+            pretrained_lr_mult=self.pretrained_mult.value(), lr_spread=self.spread.currentText(),
+            schedule=self.schedule.currentText(), unfreeze=self.unfreeze_steps(),
+            device=self.device.currentText(), amp=self.amp.isChecked(),
+            cache=self.cache.currentText(), augment=self.augment.currentText(),
+            seed=self.seed.value(), checkpoint_dir=checkpoint_dir)
+
+    def data_folder(self) -> str:
+        return self.data_edit.text().strip()

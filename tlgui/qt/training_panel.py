@@ -1,0 +1,207 @@
+"""The training panel: settings, Start/Stop, progress with time left, live plots, a log."""
+
+import time
+from collections.abc import Callable
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from torch import nn
+
+from tlgui.core.data_index import DataIndex, index_folder
+from tlgui.core.errors import TlguiError
+from tlgui.qt.training_form import TrainingForm
+from tlgui.qt.training_worker import TrainingRun
+
+# Given the data's class names, the main window returns (model, eval transform, original).
+ModelProvider = Callable[[list[str]], tuple[nn.Module, Callable, nn.Module | None]]
+
+
+def _plot(title: str, y_label: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(title=title)
+    widget.setBackground("w")
+    widget.showGrid(x=True, y=True, alpha=0.3)
+    widget.setLabel("left", y_label)
+    widget.addLegend(offset=(-10, 10))
+    widget.setMinimumHeight(140)
+    return widget
+
+
+class TrainingPanel(QWidget):
+    run_started = Signal()
+    run_finished = Signal(dict)
+
+    def __init__(self, provider: ModelProvider | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.provider = provider
+        self.run: TrainingRun | None = None
+        self.form = TrainingForm()
+        self.start_button = QPushButton("Start training")
+        self.start_button.setShortcut("Ctrl+Return")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setShortcut("Ctrl+.")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        left = QVBoxLayout()
+        left.addWidget(self.form)
+        left.addLayout(buttons)
+        left.addWidget(self.progress)
+        left.addWidget(self.status)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+
+        self.loss_plot = _plot("Loss per epoch", "loss")
+        self.acc_plot = _plot("Accuracy per epoch", "accuracy")
+        self.batch_plot = _plot("Loss per batch", "loss")
+        pens = {"train": pg.mkPen("#1f77b4", width=2), "val": pg.mkPen("#d62728", width=2)}
+        self.curves = {
+            "train_loss": self.loss_plot.plot([], [], pen=pens["train"], symbol="o", name="train"),
+            "val_loss": self.loss_plot.plot([], [], pen=pens["val"], symbol="o", name="val"),
+            "train_acc": self.acc_plot.plot([], [], pen=pens["train"], symbol="o", name="train"),
+            "val_acc": self.acc_plot.plot([], [], pen=pens["val"], symbol="o", name="val"),
+            "batch_loss": self.batch_plot.plot([], [], pen=pg.mkPen("#555", width=1),
+                                               name="batch"),
+        }
+        self.series: dict[str, list[float]] = {k: [] for k in self.curves}
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(5000)
+        right = QSplitter(Qt.Orientation.Vertical)
+        for widget in (self.loss_plot, self.acc_plot, self.batch_plot, self.log):
+            right.addWidget(widget)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left_widget)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._fit_start = 0.0
+        self._epochs = self._batches = 0
+
+    def say(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def load_data(self) -> DataIndex:
+        folder = self.form.data_folder()
+        if not folder:
+            raise TlguiError("choose a data folder first")
+        return index_folder(folder, seed=self.form.seed.value())
+
+    def start(self) -> None:
+        if self.is_running() or self.provider is None:
+            return
+        try:
+            data = self.load_data()
+            config = self.form.config()
+            model, transform, original = self.provider(data.classes)
+        except (TlguiError, ValueError) as exc:
+            self.status.setText(f"Cannot start: {exc}")
+            self.say(f"cannot start: {exc}")
+            return
+        for warning in data.warnings:
+            self.say(f"warning: {warning}")
+        for key in self.series:
+            self.series[key].clear()
+        self._redraw()
+        self.run = TrainingRun(model, data, transform, config, original, parent=self)
+        worker = self.run.worker
+        worker.fit_started.connect(self._on_fit_started)
+        worker.batch_ended.connect(self._on_batch)
+        worker.epoch_ended.connect(self._on_epoch)
+        worker.message.connect(self.say)
+        worker.failed.connect(lambda text: self.say(f"error: {text}"))
+        worker.finished.connect(self._on_finished)
+        self.start_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.form.setEnabled(False)
+        self.status.setText("Starting…")
+        self.say(f"training on {data.root}: {len(data.classes)} classes, "
+                 + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
+        self.run.start()
+        self.run_started.emit()
+
+    def stop(self) -> None:
+        if self.run is not None and self.is_running():
+            self.run.stop()
+            self.status.setText("Stopping after this batch…")
+
+    def is_running(self) -> bool:
+        return self.run is not None and self.run.is_running()
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Stop a run and wait for its thread (used when the window closes)."""
+        if self.run is None:
+            return True
+        self.run.stop()
+        return self.run.wait(timeout_ms)
+
+    def _on_fit_started(self, epochs: int, batches: int) -> None:
+        self._fit_start = time.monotonic()
+        self._epochs, self._batches = epochs, batches
+        self.progress.setRange(0, max(epochs * batches, 1))
+        self.progress.setValue(0)
+
+    def _on_batch(self, stats: dict) -> None:
+        done = stats["epoch"] * self._batches + stats["batch"] + 1
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - self._fit_start
+        total = self._epochs * self._batches
+        left = elapsed / done * (total - done) if done else 0.0
+        self.status.setText(f"epoch {stats['epoch'] + 1}/{self._epochs} · batch "
+                            f"{stats['batch'] + 1}/{stats['batches']} · loss {stats['loss']:.4f}"
+                            f" · {stats['images_per_s']:,.0f} img/s · {left:,.0f} s left")
+        self.series["batch_loss"].append(stats["loss"])
+        self.curves["batch_loss"].setData(self.series["batch_loss"])
+
+    def _on_epoch(self, stats: dict) -> None:
+        if stats["partial"]:
+            return
+        self.series["train_loss"].append(stats["train_loss"])
+        self.series["train_acc"].append(stats["train_accuracy"])
+        if stats["val_loss"] is not None:
+            self.series["val_loss"].append(stats["val_loss"])
+            self.series["val_acc"].append(stats["val_accuracy"])
+        self._redraw()
+        val = (f", val loss {stats['val_loss']:.4f} acc {stats['val_accuracy']:.3f}"
+               if stats["val_loss"] is not None else "")
+        self.say(f"epoch {stats['epoch'] + 1}: train loss {stats['train_loss']:.4f} acc "
+                 f"{stats['train_accuracy']:.3f}{val} ({stats['seconds']:.1f} s"
+                 f"{', cached features' if stats['cached'] else ''})")
+
+    def _redraw(self) -> None:
+        for key, curve in self.curves.items():
+            values = self.series[key]
+            x = list(range(1, len(values) + 1))
+            curve.setData(x, values)
+
+    def _on_finished(self, info: dict) -> None:
+        self.start_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.form.setEnabled(True)
+        if info["error"]:
+            self.status.setText(f"Failed: {info['error']}")
+        elif info["stopped"]:
+            self.status.setText(f"Stopped after {info['epochs']} complete epochs")
+        else:
+            self.progress.setValue(self.progress.maximum())
+            verdict = "integrity PASS" if info["integrity_passed"] else "integrity FAIL"
+            self.status.setText(f"Finished {info['epochs']} epochs · {verdict}")
+        self.run_finished.emit(info)

@@ -1,0 +1,103 @@
+"""Training on its own QThread. Signals carry plain numbers and strings, never tensors;
+batch updates are throttled so the window stays responsive."""
+
+import dataclasses
+import time
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from torch import nn
+
+from tlgui.core.data_index import DataIndex
+from tlgui.core.engine import Trainer
+from tlgui.core.train_events import StopToken, TrainConfig, TrainListener
+
+BATCH_SIGNAL_INTERVAL_S = 0.1
+
+
+class _Forwarder(TrainListener):
+    """Runs on the training thread; turns engine events into the worker's signals."""
+
+    def __init__(self, worker: "TrainingWorker") -> None:
+        self.worker = worker
+        self.last_batch_signal = 0.0
+
+    def on_fit_start(self, config, epochs, batches_per_epoch) -> None:
+        self.worker.fit_started.emit(epochs, batches_per_epoch)
+
+    def on_epoch_start(self, epoch) -> None:
+        self.worker.epoch_started.emit(epoch)
+
+    def on_batch_end(self, stats) -> None:
+        now = time.monotonic()
+        if now - self.last_batch_signal >= BATCH_SIGNAL_INTERVAL_S or \
+                stats.batch + 1 == stats.batches:
+            self.last_batch_signal = now
+            self.worker.batch_ended.emit(dataclasses.asdict(stats))
+
+    def on_validation_end(self, stats) -> None:
+        self.worker.validation_ended.emit(dataclasses.asdict(stats))
+
+    def on_epoch_end(self, stats) -> None:
+        self.worker.epoch_ended.emit(dataclasses.asdict(stats))
+
+    def on_message(self, text) -> None:
+        self.worker.message.emit(text)
+
+    def on_exception(self, error, message) -> None:
+        self.worker.failed.emit(message)
+
+
+class TrainingWorker(QObject):
+    fit_started = Signal(int, int)
+    epoch_started = Signal(int)
+    batch_ended = Signal(dict)
+    validation_ended = Signal(dict)
+    epoch_ended = Signal(dict)
+    message = Signal(str)
+    failed = Signal(str)
+    finished = Signal(dict)  # {"stopped", "error", "epochs", "integrity_passed", "summary"}
+
+    def __init__(self, trainer: Trainer) -> None:
+        super().__init__()
+        self.trainer = trainer
+        trainer.listeners.append(_Forwarder(self))
+
+    @Slot()
+    def run(self) -> None:
+        result = self.trainer.fit()
+        integrity = self.trainer.integrity
+        self.finished.emit({
+            "stopped": result.stopped, "error": result.error, "epochs": len(result.history),
+            "integrity_passed": integrity.passed if integrity else None,
+            "summary": integrity.summary() if integrity else "",
+            "skipped": len(result.skipped_files),
+        })
+
+
+class TrainingRun(QObject):
+    """Owns one training thread: ``start()``, ``stop()``, ``wait()``; ``worker`` has the
+    signals. The thread ends by itself when training finishes."""
+
+    def __init__(self, model: nn.Module, data: DataIndex, transform, config: TrainConfig,
+                 original: nn.Module | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.stop_token = StopToken()
+        trainer = Trainer(model, data, transform, config, stop=self.stop_token, original=original)
+        self.worker = TrainingWorker(trainer)
+        self.thread = QThread()
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        # Direct: quit() is thread-safe, and a GUI thread blocked in wait() could not run it.
+        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_token.stop()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def wait(self, ms: int = 60_000) -> bool:
+        return self.thread.wait(ms)
