@@ -12,7 +12,7 @@ import time
 import torch
 from bench_common import data_index, plain_accuracy, plain_loader, plain_train_epoch
 
-from tlgui.core import freeze_all_but_head, load_model, replace_head
+from tlgui.core import freeze_all_but_head, load_model, replace_head, set_train_mode
 from tlgui.core.devices import pick_device
 from tlgui.core.engine import Trainer
 from tlgui.core.train_events import TrainConfig
@@ -32,18 +32,21 @@ def main() -> None:
     freeze_all_but_head(loaded.model)
     torch.manual_seed(0)
 
-    model = copy.deepcopy(loaded.model).to(device)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=args.lr, weight_decay=1e-4)
-    start = time.perf_counter()
-    for epoch in range(args.epochs):
-        loader = plain_loader(index.splits["train"], loaded.transform, args.batch_size,
-                              seed=epoch, shuffle=True)
-        plain_train_epoch(model, loader, optimizer, device)
-        valid = plain_loader(index.splits["valid"], loaded.transform, args.batch_size,
-                             seed=0, shuffle=False)
-        plain_acc = plain_accuracy(model, valid, device)
-    plain_seconds = time.perf_counter() - start
+    plain = {}
+    for label, mode in (("tutorial loop, model.train()", None),
+                        ("same loop, frozen BatchNorm in eval mode", set_train_mode)):
+        model = copy.deepcopy(loaded.model).to(device)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                      lr=args.lr, weight_decay=1e-4)
+        start = time.perf_counter()
+        for epoch in range(args.epochs):
+            loader = plain_loader(index.splits["train"], loaded.transform, args.batch_size,
+                                  seed=epoch, shuffle=True)
+            plain_train_epoch(model, loader, optimizer, device, mode)
+            valid = plain_loader(index.splits["valid"], loaded.transform, args.batch_size,
+                                 seed=0, shuffle=False)
+            accuracy = plain_accuracy(model, valid, device)
+        plain[label] = (time.perf_counter() - start, accuracy)
 
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          optimizer="adamw", schedule="constant", cache="on", augment="none")
@@ -55,12 +58,14 @@ def main() -> None:
     cached_acc = result.history[-1].val_accuracy
     print(f"offline default, head only, {args.epochs} epochs, {len(index.splits['train'])} train"
           f" / {len(index.splits['valid'])} val images, {device}")
-    print(f"  plain loop (recomputes the frozen part)  {plain_seconds:7.1f} s  "
-          f"val acc {plain_acc:.3f}")
-    print(f"  tlgui engine, cached features            {cached_seconds:7.1f} s  "
+    for label, (seconds, accuracy) in plain.items():
+        print(f"  {label:<42} {seconds:7.1f} s  val acc {accuracy:.3f}  "
+              f"(cached is {seconds / cached_seconds:.1f}x faster, "
+              f"{(cached_acc - accuracy) * 100:+.1f} points)")
+    print(f"  {'tlgui engine, cached features':<42} {cached_seconds:7.1f} s  "
           f"val acc {cached_acc:.3f}")
-    print(f"  speed-up {plain_seconds / cached_seconds:.1f}x (goal >= 5); accuracy difference "
-          f"{abs(plain_acc - cached_acc) * 100:.1f} points (goal <= 1)")
+    print("  goals: at least 5x faster; accuracy within one point of the loop that computes "
+          "the same thing (frozen BatchNorm in eval mode)")
 
 
 if __name__ == "__main__":

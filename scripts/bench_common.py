@@ -37,9 +37,11 @@ def plain_loader(samples, transform, batch_size: int, seed: int, shuffle: bool):
                                        shuffle=shuffle, generator=generator)
 
 
-def plain_train_epoch(model: nn.Module, loader, optimizer, device) -> tuple[float, int]:
-    """The classic loop; returns (seconds, images)."""
-    model.train()
+def plain_train_epoch(model: nn.Module, loader, optimizer, device, train_mode=None
+                      ) -> tuple[float, int]:
+    """The classic loop; returns (seconds, images). ``train_mode(model)`` replaces the
+    tutorials' ``model.train()`` (which lets frozen BatchNorm statistics drift)."""
+    (train_mode or nn.Module.train)(model)
     criterion = nn.CrossEntropyLoss()
     running_loss, images = 0.0, 0
     start = time.perf_counter()

@@ -56,6 +56,25 @@ def test_head_only_preset_updates_the_view(window):
     assert check_state(window, "fc1") == Qt.CheckState.Checked
 
 
+def test_checkbox_changes_undo_and_redo(window):
+    model, net = window.layer_model, window.experiment.model
+    model.setData(model.index_of("fc1"), Qt.CheckState.Unchecked.value,
+                  Qt.ItemDataRole.CheckStateRole)
+    assert not net.fc1.weight.requires_grad and window.undo_action.isEnabled()
+    assert window.undo_action.text() == "&Undo freeze fc1"
+    window.undo_action.trigger()
+    assert net.fc1.weight.requires_grad and check_state(window, "") == Qt.CheckState.Checked
+    window.redo_action.trigger()
+    assert not net.fc1.weight.requires_grad
+    assert check_state(window, "fc1") == Qt.CheckState.Unchecked
+    model.setData(model.index_of(""), Qt.CheckState.Unchecked.value,
+                  Qt.ItemDataRole.CheckStateRole)
+    assert not any(p.requires_grad for p in net.parameters())
+    window.undo_action.trigger()
+    assert [n for n, p in net.named_parameters() if not p.requires_grad] == [
+        "fc1.weight", "fc1.bias"]
+
+
 def test_parent_index_round_trips(window):
     model = window.layer_model
     child = model.index_of("fc2")

@@ -24,6 +24,11 @@ def add_train_parser(sub) -> None:
     p.add_argument("--schedule", choices=("constant", "cosine", "onecycle"), default="cosine")
     p.add_argument("--pretrained-lr-mult", type=float, default=0.1,
                    help="learning-rate factor for pretrained layers (default: %(default)s)")
+    p.add_argument("--lr-spread", choices=("two-groups", "geometric"), default="two-groups",
+                   help="geometric: pretrained rates rise from the first trainable block to the "
+                        "head")
+    p.add_argument("--lr-mult", nargs="+", default=[], metavar="PATTERN=FACTOR",
+                   help="per-layer learning-rate multipliers, e.g. layer4=2 'layer3.*'=0.5")
     p.add_argument("--preset", choices=("head-only", "all"), default=None)
     p.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN")
     p.add_argument("--unfreeze-at", nargs="+", default=[], metavar="EPOCH[:all|K]",
@@ -66,6 +71,19 @@ def recipe_from_args(args: argparse.Namespace, num_classes: int) -> list[dict]:
     if args.freeze:
         ops.append({"op": "freeze", "selectors": _selectors(args.freeze), "train_bn": args.train_bn})
     return ops
+
+
+def _multipliers(values: list[str]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        pattern, _, factor = value.rpartition("=")
+        try:
+            out[pattern] = float(factor)
+        except ValueError:
+            raise SystemExit(f"tlgui: error: --lr-mult needs PATTERN=FACTOR, not '{value}'") from None
+        if not pattern:
+            raise SystemExit(f"tlgui: error: --lr-mult needs PATTERN=FACTOR, not '{value}'")
+    return out
 
 
 def _unfreeze_steps(values: list[str]) -> list[UnfreezeStep]:
@@ -131,6 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         schedule=args.schedule, pretrained_lr_mult=args.pretrained_lr_mult,
+        lr_spread=args.lr_spread, lr_multipliers=_multipliers(args.lr_mult),
         unfreeze=_unfreeze_steps(args.unfreeze_at), train_bn=args.train_bn,
         augment=args.augment, cache=args.cache, cache_dir=args.cache_dir, device=args.device,
         amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,

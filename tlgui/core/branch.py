@@ -73,6 +73,28 @@ def add_parallel_branch(
     return gm
 
 
+def branch_points(model: nn.Module) -> tuple[list[str], dict[str, list[str]]]:
+    """Fork candidates in execution order, and for each the joins that are after it on every
+    path (the only ones :func:`add_parallel_branch` accepts)."""
+    traced = trace(model)
+    qualnames = {node: name for name, node in traced.nodes.items()}
+    names = [n for n, node in traced.nodes.items() if node.op != "output"]
+    joins: dict[str, list[str]] = {}
+    for fork in names:
+        fork_node = traced.nodes[fork]
+        after = descendants(fork_node)
+        valid = []
+        for join in names:
+            if traced.nodes[join] in after:
+                try:
+                    _span(fork_node, traced.nodes[join], fork, join, qualnames)
+                except SurgeryError:
+                    continue
+                valid.append(join)
+        joins[fork] = valid
+    return names, joins
+
+
 def _lookup(nodes: dict[str, fx.Node], name: str, role: str) -> fx.Node:
     if name in nodes and nodes[name].op != "output":
         return nodes[name]

@@ -5,6 +5,8 @@ The model only translates: ``data(CheckStateRole)`` reads the core's trainable s
 keyed by qualified name; no module object is held by the view.
 """
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from tlgui.core.freeze import set_trainable
@@ -17,14 +19,26 @@ _CHECK = {"trainable": Qt.CheckState.Checked, "frozen": Qt.CheckState.Unchecked,
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def toggle_op(name: str, trainable: bool, train_bn: bool) -> dict:
+    """The recipe operation for ticking (trainable) or unticking (frozen) one row."""
+    if not name:
+        return {"op": "preset", "name": "all"} if trainable else \
+            {"op": "freeze", "selectors": ["*"], "train_bn": train_bn}
+    if trainable:
+        return {"op": "unfreeze", "selectors": [name]}
+    return {"op": "freeze", "selectors": [name], "train_bn": train_bn}
+
+
 class LayerTreeModel(QAbstractItemModel):
     """Columns: name, type, output shape, parameters, trainable; checkbox on the name."""
 
     trainable_changed = Signal(str)  # qualified name of the layer that was toggled
 
-    def __init__(self, tree: LayerTree, *, train_bn: bool = False, parent=None) -> None:
+    def __init__(self, tree: LayerTree, *, train_bn: bool = False,
+                 apply_op: Callable[[dict], None] | None = None, parent=None) -> None:
         super().__init__(parent)
         self.tree = tree
+        self.apply_op = apply_op  # routes a checkbox click through the undo history
         self.train_bn = train_bn
         self.locked = False  # no freezing changes while training runs
         self._parents: dict[str, LayerNode] = {}
@@ -109,8 +123,11 @@ class LayerTreeModel(QAbstractItemModel):
         if not node.total_params or self.locked:
             return False
         trainable = Qt.CheckState(value) != Qt.CheckState.Unchecked
-        set_trainable(self.tree.model, [node.name], trainable, train_bn=self.train_bn)
-        self.refresh()
+        if self.apply_op is None:
+            set_trainable(self.tree.model, [node.name], trainable, train_bn=self.train_bn)
+            self.refresh()
+        else:
+            self.apply_op(toggle_op(node.name, trainable, self.train_bn))
         self.trainable_changed.emit(node.name)
         return True
 

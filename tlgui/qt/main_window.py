@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
 from tlgui.core.data_index import index_folder
 from tlgui.core.devices import describe, pick_device
 from tlgui.core.heads import classifier_width
-from tlgui.core.recipe import Experiment, apply, build
+from tlgui.core.history import UndoHistory
+from tlgui.core.recipe import Experiment, build
 from tlgui.core.tree import LayerTree
+from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
@@ -43,6 +45,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("tlgui")
         self.resize(1280, 800)
         self.experiment: Experiment | None = None
+        self.history: UndoHistory | None = None
         self.layer_model: LayerTreeModel | None = None
         self._call: BackgroundCall | None = None
 
@@ -84,10 +87,22 @@ class MainWindow(QMainWindow):
         self.all_trainable_action.setShortcut(QKeySequence("Ctrl+A"))
         self.all_trainable_action.triggered.connect(lambda: self._apply({"op": "preset",
                                                                          "name": "all"}))
+        self.branch_action = QAction("Add parallel &branch…", self)
+        self.branch_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.branch_action.triggered.connect(self.add_branch)
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(lambda: self._step(undo=True))
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.triggered.connect(lambda: self._step(undo=False))
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (self.head_only_action, self.all_trainable_action):
+        for action in self._model_actions():
             action.setEnabled(False)
             model_menu.addAction(action)
         model_menu.addSeparator()
@@ -96,6 +111,14 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("freezing-toolbar")
         toolbar.addAction(self.head_only_action)
         toolbar.addAction(self.all_trainable_action)
+        toolbar.addAction(self.branch_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+        self._update_undo_actions()
+
+    def _model_actions(self) -> tuple[QAction, ...]:
+        return (self.head_only_action, self.all_trainable_action, self.branch_action)
 
     def open_model(self, spec: str) -> BackgroundCall:
         """Load ``spec`` on a worker thread; the tree appears when it is ready."""
@@ -110,16 +133,18 @@ class MainWindow(QMainWindow):
 
     def _show_model(self, result: tuple[Experiment, LayerTree]) -> None:
         self.experiment, tree = result
+        self.history = UndoHistory(self.experiment)
         self._show_tree(tree)
         self.busy.setVisible(False)
         self.message.setVisible(False)
-        for action in (self.head_only_action, self.all_trainable_action):
+        for action in self._model_actions():
             action.setEnabled(True)
+        self._update_undo_actions()
         loaded = self.experiment.loaded
         self.setWindowTitle(f"tlgui — {loaded.spec} ({loaded.weights} weights)")
 
     def _show_tree(self, tree: LayerTree) -> None:
-        self.layer_model = LayerTreeModel(tree, parent=self)
+        self.layer_model = LayerTreeModel(tree, apply_op=self._apply, parent=self)
         self.layer_model.trainable_changed.connect(self._update_counts)
         self.view.setModel(self.layer_model)
         self.view.expand(self.layer_model.index(0, 0))
@@ -136,15 +161,42 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Could not open the model", message)
 
     def _apply(self, op: dict) -> None:
-        if self.experiment is None or self.training.is_running():
+        """Apply a recipe operation as one undoable step."""
+        if self.history is None or self.training.is_running():
             return
-        structural = op["op"] in ("replace_head", "branch")
-        apply(self.experiment, op)
-        if structural:
+        self.history.do(op)
+        self._after_change(op)
+
+    def _step(self, undo: bool) -> None:
+        if self.history is None or self.training.is_running():
+            return
+        op = self.history.undo() if undo else self.history.redo()
+        if op is not None:
+            self._after_change(op)
+
+    def _after_change(self, op: dict) -> None:
+        if op["op"] in ("replace_head", "branch"):
             self._show_tree(LayerTree(self.experiment.model, self.experiment.loaded.input_size))
         else:
             self.layer_model.refresh()
             self._update_counts()
+        self._update_undo_actions()
+
+    def _update_undo_actions(self) -> None:
+        history, busy = self.history, self.training.is_running()
+        self.undo_action.setEnabled(bool(history and history.can_undo()) and not busy)
+        self.redo_action.setEnabled(bool(history and history.can_redo()) and not busy)
+        self.undo_action.setText(f"&Undo {history.undo_text()}" if history else "&Undo")
+        self.redo_action.setText(f"&Redo {history.redo_text()}" if history else "&Redo")
+
+    def add_branch(self) -> BranchDialog | None:
+        """Open the branch dialog; applying it is one undoable step."""
+        if self.experiment is None or self.training.is_running():
+            return None
+        dialog = BranchDialog(self.experiment.model, self.experiment.loaded.input_size, self)
+        dialog.accepted.connect(lambda: self._apply(dialog.op()))
+        dialog.open()
+        return dialog
 
     def _model_for_training(self, classes: list[str]):
         if self.experiment is None:
@@ -159,8 +211,9 @@ class MainWindow(QMainWindow):
         if self.layer_model is not None:
             self.layer_model.locked = locked
             self.layer_model.refresh()
-        for action in (self.head_only_action, self.all_trainable_action):
+        for action in self._model_actions():
             action.setEnabled(not locked and self.experiment is not None)
+        self._update_undo_actions()
 
     def _training_finished(self, info: dict) -> None:
         self._set_locked(False)

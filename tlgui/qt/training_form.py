@@ -73,20 +73,15 @@ class TrainingForm(QWidget):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=defaults.seed)
 
         form = QFormLayout(self)
-        form.addRow("Data folder", data_widget)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Optimiser", self.optimizer)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Pretrained ×", self.pretrained_mult)
-        form.addRow("Rate spread", self.spread)
-        form.addRow("Schedule", self.schedule)
-        form.addRow("Unfreeze at", self.unfreeze)
-        form.addRow("Device", self.device)
-        form.addRow("", self.amp)
-        form.addRow("Feature cache", self.cache)
-        form.addRow("Augmentation", self.augment)
-        form.addRow("Seed", self.seed)
+        rows = (("Data folder", data_widget), ("Epochs", self.epochs),
+                ("Batch size", self.batch_size), ("Optimiser", self.optimizer),
+                ("Learning rate", self.lr), ("Pretrained ×", self.pretrained_mult),
+                ("Rate spread", self.spread), ("Schedule", self.schedule),
+                ("Unfreeze at", self.unfreeze), ("Device", self.device), ("", self.amp),
+                ("Feature cache", self.cache), ("Augmentation", self.augment),
+                ("Seed", self.seed))
+        for label, widget in rows:
+            form.addRow(label, widget)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Image folder", self.data_edit.text())

@@ -1,0 +1,64 @@
+"""Screenshots of the app: open the offline default, train briefly on the demo data, and save
+PNGs of the whole window and of each panel.
+
+Usage: python scripts/screenshots.py [--out resources/screenshots] [--epochs 3]
+Runs offscreen unless a display is set (QT_QPA_PLATFORM=offscreen is the default here).
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
+
+from tlgui.qt.main_window import MainWindow  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv)
+    window = MainWindow()
+    window.resize(1400, 900)
+    window.show()
+    saved: list[Path] = []
+
+    def grab(widget, name: str) -> None:
+        path = args.out / f"{name}.png"
+        widget.grab().save(str(path))
+        saved.append(path)
+
+    def finished(info: dict) -> None:
+        QTimer.singleShot(300, lambda: shoot_and_quit(info))
+
+    def shoot_and_quit(info: dict) -> None:
+        grab(window, "main-window")
+        grab(window.view, "model-panel")
+        for dock in window.findChildren(QDockWidget):
+            grab(dock.widget(), f"{dock.objectName().removesuffix('-dock')}-panel")
+        print(f"training: {info['epochs']} epochs, error: {info['error']}")
+        app.quit()
+
+    def loaded(*_args) -> None:
+        window.training.form.epochs.setValue(args.epochs)
+        window.training.run_finished.connect(finished)
+        window.training.start()
+
+    window.open_model("default").done.connect(lambda *_: QTimer.singleShot(100, loaded))
+    app.exec()
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
