@@ -13,7 +13,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.qt.main_window import MainWindow  # noqa: E402
 
@@ -43,10 +43,22 @@ def main() -> int:
     def shoot_and_quit(info: dict) -> None:
         grab(window, "main-window")
         grab(window.view, "model-panel")
-        for dock in window.findChildren(QDockWidget):
-            grab(dock.widget(), f"{dock.objectName().removesuffix('-dock')}-panel")
         print(f"training: {info['epochs']} epochs, error: {info['error']}")
-        app.quit()
+        docks = list(window.docks.values())
+
+        def next_dock() -> None:
+            if not docks:
+                app.quit()
+                return
+            dock = docks.pop(0)
+            dock.raise_()
+            if dock.widget() is window.dataset:
+                window.dataset.grid.setCurrentIndex(window.dataset.model.index(0))
+            QTimer.singleShot(2500, lambda: (grab(dock.widget(), dock.objectName()
+                                                  .removesuffix("-dock") + "-panel"),
+                                             next_dock()))
+
+        next_dock()
 
     def loaded(*_args) -> None:
         window.training.form.epochs.setValue(args.epochs)

@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", help="image files")
     predict.add_argument("--topk", type=int, default=5)
     add_train_parser(sub)
+
+    data = sub.add_parser("data", help="the layout, classes and bad files of an image folder")
+    data.add_argument("folder", help="train/ + val/ folders, one folder per class, or a CSV")
+    data.add_argument("--split-ratio", type=float, default=0.2)
+    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--check", action="store_true", help="open every image to find bad files")
+    data.add_argument("--json", action="store_true")
     return parser
 
 
@@ -58,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _inspect(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "data":
+            return _data(args)
         return _predict(args)
     except TlguiError as exc:
         print(f"tlgui: error: {exc}", file=sys.stderr)
@@ -107,3 +116,33 @@ def _predict(args: argparse.Namespace) -> int:
         for rank in result.get("top", []):
             print(f"  {rank['probability']:7.2%}  {rank['index']:>5}  {rank['label']}")
     return 0 if all("error" not in r for r in results) else 1
+
+
+def _data(args: argparse.Namespace) -> int:
+    from tlgui.core.data_index import index_folder
+    from tlgui.core.image_check import find_bad_files
+
+    index = index_folder(args.folder, split_ratio=args.split_ratio, seed=args.seed)
+    doc = index.as_dict()
+    if args.check:
+        files = [p for samples in index.splits.values() for p, _ in samples]
+        doc["checked"] = len(files)
+        doc["bad_files"] = {str(p): r for p, r in find_bad_files(files, full=True).items()}
+    if args.json:
+        print(json.dumps(doc, indent=1))
+        return 0
+    print(f"{index.root}: layout '{index.layout}', {len(index.classes)} classes")
+    splits = list(index.splits)
+    print(f"  {'class':<24}" + "".join(f"{s:>10}" for s in splits))
+    counts = index.counts()
+    for name in index.classes:
+        print(f"  {name:<24}" + "".join(f"{counts[s][name]:>10}" for s in splits))
+    print(f"  {'total':<24}" + "".join(f"{len(index.splits[s]):>10}" for s in splits))
+    for warning in index.warnings:
+        print(f"warning: {warning}")
+    if args.check:
+        bad = doc["bad_files"]
+        print(f"checked {doc['checked']} images: {len(bad)} bad")
+        for path, reason in bad.items():
+            print(f"  {path}: {reason}")
+    return 0

@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.data_index import index_folder
+from tlgui.core.datasets import train_transform
 from tlgui.core.devices import describe, pick_device
 from tlgui.core.heads import classifier_width
 from tlgui.core.history import UndoHistory
 from tlgui.core.recipe import Experiment, build
 from tlgui.core.tree import LayerTree
 from tlgui.qt.branch_dialog import BranchDialog
+from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
@@ -68,10 +70,23 @@ class MainWindow(QMainWindow):
         self.training = TrainingPanel(provider=self._model_for_training)
         self.training.run_started.connect(lambda: self._set_locked(True))
         self.training.run_finished.connect(self._training_finished)
-        dock = QDockWidget("Training", self)
-        dock.setObjectName("training-dock")
-        dock.setWidget(self.training)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.dataset = DatasetPanel(transforms=self._transforms)
+        self.dataset.index_ready.connect(
+            lambda index: self.training.form.data_edit.setText(str(index.root)))
+        self.dataset.bad_files_ready.connect(self.training.set_bad_files)
+        self.training.form.data_folder_changed.connect(self.dataset.open_folder)
+        self.docks = {}
+        for title, widget in (("Dataset", self.dataset), ("Training", self.training)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{title.lower()}-dock")
+            dock.setWidget(widget)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.docks[title] = dock
+        self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
+        self.docks["Training"].raise_()
+        self.resizeDocks([self.docks["Training"]], [360], Qt.Orientation.Vertical)
+        if DEMO_DATA.is_dir():
+            self.dataset.open_folder(str(DEMO_DATA))
 
         self.params_label = QLabel()
         self.statusBar().addPermanentWidget(self.params_label)
@@ -198,6 +213,14 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def _transforms(self) -> tuple:
+        """(training transform, eval transform) of the open model, for the preview."""
+        if self.experiment is None:
+            raise ValueError("no model is open yet")
+        evaluation = self.experiment.loaded.transform
+        preset = self.training.form.augment.currentText()
+        return train_transform(evaluation, "light" if preset == "auto" else preset), evaluation
+
     def _model_for_training(self, classes: list[str]):
         if self.experiment is None:
             raise ValueError("no model is open yet")
@@ -240,4 +263,5 @@ class MainWindow(QMainWindow):
             self.training.shutdown()
         if self._call is not None:
             self._call.wait()
+        self.dataset.shutdown()
         super().closeEvent(event)

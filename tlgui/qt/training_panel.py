@@ -26,11 +26,13 @@ from tlgui.qt.training_worker import TrainingRun
 ModelProvider = Callable[[list[str]], tuple[nn.Module, Callable, nn.Module | None]]
 
 
-def _plot(title: str, y_label: str) -> pg.PlotWidget:
+def _plot(title: str, y_label: str, x_label: str = "epoch") -> pg.PlotWidget:
     widget = pg.PlotWidget(title=title)
+    widget.setLabel("bottom", x_label)
     widget.setBackground("w")
     widget.showGrid(x=True, y=True, alpha=0.3)
     widget.setLabel("left", y_label)
+    widget.getAxis("left").enableAutoSIPrefix(False)
     widget.addLegend(offset=(-10, 10))
     widget.setMinimumHeight(140)
     return widget
@@ -56,6 +58,8 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("%p%")
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
+        self.bad_label = QLabel("")
+        self.bad_label.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -64,13 +68,14 @@ class TrainingPanel(QWidget):
         left.addLayout(buttons)
         left.addWidget(self.progress)
         left.addWidget(self.status)
+        left.addWidget(self.bad_label)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
 
         self.loss_plot = _plot("Loss per epoch", "loss")
         self.acc_plot = _plot("Accuracy per epoch", "accuracy")
-        self.batch_plot = _plot("Loss per batch", "loss")
+        self.batch_plot = _plot("Loss per batch", "loss", "batch")
         pens = {"train": pg.mkPen("#1f77b4", width=2), "val": pg.mkPen("#d62728", width=2)}
         self.curves = {
             "train_loss": self.loss_plot.plot([], [], pen=pens["train"], symbol="o", name="train"),
@@ -95,6 +100,11 @@ class TrainingPanel(QWidget):
         layout.addWidget(splitter)
         self._fit_start = 0.0
         self._epochs = self._batches = 0
+
+    def set_bad_files(self, bad: dict[str, str]) -> None:
+        """Show how many files training will skip (the Dataset panel lists them)."""
+        self.bad_label.setText(f"{len(bad)} bad files will be skipped (Dataset › Bad files)"
+                               if bad else "")
 
     def say(self, text: str) -> None:
         self.log.appendPlainText(text)
@@ -168,7 +178,7 @@ class TrainingPanel(QWidget):
         self.status.setText(f"epoch {stats['epoch'] + 1}/{self._epochs} · batch "
                             f"{stats['batch'] + 1}/{stats['batches']} · loss {stats['loss']:.4f}"
                             f" · {stats['images_per_s']:,.0f} img/s · {left:,.0f} s left")
-        self.series["batch_loss"].append(stats["loss"])
+        self.series["batch_loss"].extend(stats["losses"])
         self.curves["batch_loss"].setData(self.series["batch_loss"])
 
     def _on_epoch(self, stats: dict) -> None:

@@ -20,6 +20,7 @@ class _Forwarder(TrainListener):
     def __init__(self, worker: "TrainingWorker") -> None:
         self.worker = worker
         self.last_batch_signal = 0.0
+        self.losses: list[float] = []  # every batch's loss since the last signal
 
     def on_fit_start(self, config, epochs, batches_per_epoch) -> None:
         self.worker.fit_started.emit(epochs, batches_per_epoch)
@@ -28,11 +29,13 @@ class _Forwarder(TrainListener):
         self.worker.epoch_started.emit(epoch)
 
     def on_batch_end(self, stats) -> None:
+        self.losses.append(stats.loss)
         now = time.monotonic()
         if now - self.last_batch_signal >= BATCH_SIGNAL_INTERVAL_S or \
                 stats.batch + 1 == stats.batches:
             self.last_batch_signal = now
-            self.worker.batch_ended.emit(dataclasses.asdict(stats))
+            self.worker.batch_ended.emit({**dataclasses.asdict(stats), "losses": self.losses})
+            self.losses = []
 
     def on_validation_end(self, stats) -> None:
         self.worker.validation_ended.emit(dataclasses.asdict(stats))

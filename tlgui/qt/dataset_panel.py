@@ -1,0 +1,177 @@
+"""The dataset browser: thumbnails with labels, filters, class counts, bad files, and what
+the training and eval transforms do to an image."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tlgui.core.data_index import DataIndex, index_folder
+from tlgui.core.image_check import find_bad_files
+from tlgui.qt.augment_preview import AugmentPreview, ImageDialog
+from tlgui.qt.image_list_model import ImageListModel, PathRole
+from tlgui.qt.thumbnails import THUMB_SIZE, ThumbnailLoader
+from tlgui.qt.workers import BackgroundCall
+
+SPLIT_COLOURS = {"train": "#1f77b4", "valid": "#d62728", "test": "#2ca02c"}
+
+
+class DatasetPanel(QWidget):
+    """``open_folder(path)`` indexes on a worker thread; ``index_ready`` fires when done."""
+
+    index_ready = Signal(object)
+    bad_files_ready = Signal(dict)
+
+    def __init__(self, transforms: Callable[[], tuple] | None = None,
+                 thumbnail_dir: Path | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.index: DataIndex | None = None
+        self.bad_files: dict[str, str] = {}
+        self._calls: list[BackgroundCall] = []
+        self.loader = ThumbnailLoader(cache_dir=thumbnail_dir, parent=self)
+        self.model = ImageListModel(self.loader, self)
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("image folder: train/ and val/, or one folder per class")
+        self.folder.returnPressed.connect(lambda: self.open_folder(self.folder.text()))
+        browse = QPushButton("Open folder…")
+        browse.clicked.connect(self._browse)
+        self.split = QComboBox()
+        self.class_box = QComboBox()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search file names")
+        for widget in (self.split, self.class_box):
+            widget.currentIndexChanged.connect(self._filter)
+        self.search.textChanged.connect(self._filter)
+        self.summary = QLabel("No folder open")
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.grid.setGridSize(QSize(THUMB_SIZE + 24, THUMB_SIZE + 34))
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(500)
+        self.grid.setModel(self.model)
+        self.grid.doubleClicked.connect(self._show_large)
+        self.grid.selectionModel().currentChanged.connect(self._preview_current)
+        self.chart = pg.PlotWidget(title="Images per class")
+        self.chart.setBackground("w")
+        self.chart.setMinimumHeight(160)
+        self.bad_list = QListWidget()
+        self.preview = AugmentPreview(transforms)
+        top = QHBoxLayout()
+        for widget in (self.folder, browse, QLabel("Split"), self.split, QLabel("Class"),
+                       self.class_box, self.search):
+            top.addWidget(widget, stretch=1 if widget in (self.folder, self.search) else 0)
+        side = QTabWidget()
+        side.addTab(self.chart, "Classes")
+        side.addTab(self.bad_list, "Bad files")
+        side.addTab(self.preview, "Augmentation")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.grid)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, stretch=1)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Image folder", self.folder.text())
+        if folder:
+            self.open_folder(folder)
+
+    def _start(self, fn, on_done) -> BackgroundCall:
+        call = BackgroundCall(fn, self)
+        call.done.connect(on_done)
+        call.failed.connect(lambda message: self.summary.setText(f"Cannot open: {message}"))
+        self._calls.append(call)
+        call.start()
+        return call
+
+    def open_folder(self, folder: str) -> BackgroundCall:
+        self.folder.setText(folder)
+        self.summary.setText(f"Indexing {folder} …")
+        return self._start(lambda: index_folder(folder), self._show_index)
+
+    def _show_index(self, index: DataIndex) -> None:
+        self.index = index
+        self.model.set_index(index)
+        for box, items in ((self.split, list(index.splits)), (self.class_box, index.classes)):
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(["all", *items])
+            box.blockSignals(False)
+        counts = index.counts()
+        parts = [f"{split} {sum(c.values()):,}" for split, c in counts.items()]
+        warn = f" · {len(index.warnings)} warnings: " + "; ".join(index.warnings) \
+            if index.warnings else ""
+        self.summary.setText(f"{len(index.classes)} classes · {' · '.join(parts)}{warn}")
+        self._draw_chart(counts)
+        self.bad_list.clear()
+        self.bad_list.addItem("checking files…")
+        files = [p for samples in index.splits.values() for p, _ in samples]
+        self._start(lambda: find_bad_files(files), self._show_bad)
+        self.index_ready.emit(index)
+
+    def _draw_chart(self, counts: dict[str, dict[str, int]]) -> None:
+        self.chart.clear()
+        legend = self.chart.addLegend(offset=(-10, 10))
+        classes = self.index.classes
+        width = 0.8 / max(len(counts), 1)
+        for i, (split, per_class) in enumerate(counts.items()):
+            xs = [c + i * width - 0.4 + width / 2 for c in range(len(classes))]
+            bars = pg.BarGraphItem(x=xs, height=[per_class[c] for c in classes], width=width,
+                                   brush=SPLIT_COLOURS.get(split, "#888"))
+            self.chart.addItem(bars)
+            legend.addItem(bars, split)
+        self.chart.getAxis("left").enableAutoSIPrefix(False)
+        axis = self.chart.getAxis("bottom")
+        axis.setTicks([list(enumerate(classes))])
+
+    def _show_bad(self, bad: dict) -> None:
+        self.bad_files = {str(p): reason for p, reason in bad.items()}
+        self.bad_list.clear()
+        for path, reason in self.bad_files.items():
+            self.bad_list.addItem(f"{path}: {reason}")
+        if not self.bad_files:
+            self.bad_list.addItem("no bad files found")
+        self.bad_files_ready.emit(self.bad_files)
+
+    def _filter(self, *_args) -> None:
+        split = self.split.currentText()
+        class_name = self.class_box.currentText()
+        self.model.set_filter("" if split == "all" else split,
+                              "" if class_name == "all" else class_name, self.search.text())
+
+    def _show_large(self, index) -> None:
+        path, label, split = self.model.sample(index.row())
+        ImageDialog(path, f"{self.index.classes[label]} ({split})", self).open()
+
+    def _preview_current(self, current, _previous) -> None:
+        if current.isValid():
+            self.preview.show_image(current.data(PathRole))
+
+    def shutdown(self) -> None:
+        self.loader.shutdown()
+        for call in self._calls:
+            call.wait()
+

@@ -1,0 +1,136 @@
+"""Thumbnails decoded off the GUI thread by a small pool, newest requests first, kept in a
+bounded memory cache and in a disk cache between runs."""
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict, deque
+from pathlib import Path
+
+from PIL import Image
+from PySide6.QtCore import QObject, QRunnable, QStandardPaths, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+THUMB_SIZE = 96
+MEMORY_ITEMS = 1500  # about 30 KB each at 96x96
+QUEUE_LIMIT = 512  # older requests are dropped: they scrolled out of view
+
+
+def default_cache_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+    return Path(base or Path.home() / ".cache" / "tlgui") / "thumbnails"
+
+
+def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
+    """A QImage of at most ``size`` pixels a side; JPEGs decode at reduced scale (draft)."""
+    with Image.open(path) as image:
+        image.draft("RGB", (size * 2, size * 2))
+        image.thumbnail((size, size))
+        rgb = image.convert("RGB")
+    data = rgb.tobytes()
+    return QImage(data, rgb.width, rgb.height, rgb.width * 3,
+                  QImage.Format.Format_RGB888).copy()
+
+
+class _Signals(QObject):
+    ready = Signal(str, QImage)
+    failed = Signal(str, str)
+
+
+class _Decode(QRunnable):
+    def __init__(self, loader: "ThumbnailLoader") -> None:
+        super().__init__()
+        self.loader = loader
+
+    def run(self) -> None:
+        while (path := self.loader.next_request()) is not None:
+            self.loader.produce(path)
+
+
+class ThumbnailLoader(QObject):
+    """``get(path)`` returns a cached QImage or None and queues a decode; ``ready(path,
+    image)`` fires on the GUI thread when one arrives, ``failed(path, reason)`` if not."""
+
+    ready = Signal(str, QImage)
+    failed = Signal(str, str)
+
+    def __init__(self, cache_dir: Path | None = None, threads: int = 2, parent=None) -> None:
+        super().__init__(parent)
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.memory: OrderedDict[str, QImage] = OrderedDict()
+        self._queue: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._signals = _Signals()
+        self._signals.ready.connect(self._store)
+        self._signals.failed.connect(self._on_failed)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._bad: dict[str, str] = {}
+
+    def get(self, path: str) -> QImage | None:
+        image = self.memory.get(path)
+        if image is not None:
+            self.memory.move_to_end(path)
+            return image
+        if path in self._bad:
+            return None
+        with self._lock:
+            if path not in self._queued:
+                self._queue.append(path)
+                self._queued.add(path)
+                while len(self._queue) > QUEUE_LIMIT:
+                    self._queued.discard(self._queue.popleft())
+            workers_needed = self.pool.activeThreadCount() < self.pool.maxThreadCount()
+        if workers_needed:
+            self.pool.start(_Decode(self))
+        return None
+
+    def next_request(self) -> str | None:
+        with self._lock:
+            if not self._queue:
+                return None
+            path = self._queue.pop()  # newest first: what is on screen now
+            self._queued.discard(path)
+            return path
+
+    def _disk_path(self, path: str) -> Path:
+        stat = os.stat(path)
+        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{THUMB_SIZE}".encode()
+        return self.cache_dir / f"{hashlib.sha1(key).hexdigest()}.png"
+
+    def produce(self, path: str) -> None:
+        """Runs on a pool thread."""
+        try:
+            cached = self._disk_path(path)
+            image = QImage(str(cached)) if cached.is_file() else QImage()
+            if image.isNull():
+                image = decode_thumbnail(path)
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                temp = cached.with_suffix(f".{threading.get_ident()}.tmp.png")
+                if image.save(str(temp), "PNG"):
+                    os.replace(temp, cached)
+        except Exception as exc:  # every unreadable file is reported, none is fatal
+            self._signals.failed.emit(path, f"{type(exc).__name__}: {exc}")
+            return
+        self._signals.ready.emit(path, image)
+
+    def _store(self, path: str, image: QImage) -> None:
+        self.memory[path] = image
+        while len(self.memory) > MEMORY_ITEMS:
+            self.memory.popitem(last=False)
+        self.ready.emit(path, image)
+
+    def failure(self, path: str) -> str | None:
+        """Why ``path`` has no thumbnail, or None."""
+        return self._bad.get(path)
+
+    def _on_failed(self, path: str, reason: str) -> None:
+        self._bad[path] = reason
+        self.failed.emit(path, reason)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._queued.clear()
+        self.pool.waitForDone(5000)
