@@ -21,3 +21,19 @@ def test_the_check_would_see_qt():
     probe = CHECK.replace("import tlgui.core\n", "import tlgui.core, tlgui.qt.layer_model\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "PySide6" in out.stdout
+
+
+def test_signal_emit_keeps_bool_reference_counts():
+    """PySide6 6.12.0 drops a reference to True on every emit (Python 3.11), which crashes
+    the app after a few thousand signals; pyproject excludes it and this test guards it."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        ping = Signal(str)
+
+    emitter = Emitter()
+    emitter.ping.connect(lambda _text: None)
+    before = sys.getrefcount(True)
+    for _ in range(200):
+        emitter.ping.emit("x")
+    assert sys.getrefcount(True) >= before - 5

@@ -1,5 +1,5 @@
-"""Thumbnails decoded off the GUI thread by a small pool, newest requests first, kept in a
-bounded memory cache and in a disk cache between runs."""
+"""Thumbnails decoded off the GUI thread by two worker threads, newest requests first, kept
+in a bounded memory cache and in a disk cache between runs."""
 
 import hashlib
 import os
@@ -8,7 +8,7 @@ from collections import OrderedDict, deque
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, QRunnable, QStandardPaths, QThreadPool, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtGui import QImage
 
 THUMB_SIZE = 96
@@ -37,16 +37,6 @@ class _Signals(QObject):
     failed = Signal(str, str)
 
 
-class _Decode(QRunnable):
-    def __init__(self, loader: "ThumbnailLoader") -> None:
-        super().__init__()
-        self.loader = loader
-
-    def run(self) -> None:
-        while (path := self.loader.next_request()) is not None:
-            self.loader.produce(path)
-
-
 class ThumbnailLoader(QObject):
     """``get(path)`` returns a cached QImage or None and queues a decode; ``ready(path,
     image)`` fires on the GUI thread when one arrives, ``failed(path, reason)`` if not."""
@@ -60,13 +50,16 @@ class ThumbnailLoader(QObject):
         self.memory: OrderedDict[str, QImage] = OrderedDict()
         self._queue: deque[str] = deque()
         self._queued: set[str] = set()
-        self._lock = threading.Lock()
+        self._wake = threading.Condition()
+        self._closing = False
         self._signals = _Signals()
         self._signals.ready.connect(self._store)
         self._signals.failed.connect(self._on_failed)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
         self._bad: dict[str, str] = {}
+        self._threads = [threading.Thread(target=self._work, daemon=True, name=f"thumbs-{i}")
+                         for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     def get(self, path: str) -> QImage | None:
         image = self.memory.get(path)
@@ -75,24 +68,26 @@ class ThumbnailLoader(QObject):
             return image
         if path in self._bad:
             return None
-        with self._lock:
+        with self._wake:
             if path not in self._queued:
                 self._queue.append(path)
                 self._queued.add(path)
                 while len(self._queue) > QUEUE_LIMIT:
                     self._queued.discard(self._queue.popleft())
-            workers_needed = self.pool.activeThreadCount() < self.pool.maxThreadCount()
-        if workers_needed:
-            self.pool.start(_Decode(self))
+                self._wake.notify()
         return None
 
-    def next_request(self) -> str | None:
-        with self._lock:
-            if not self._queue:
-                return None
-            path = self._queue.pop()  # newest first: what is on screen now
-            self._queued.discard(path)
-            return path
+    def _work(self) -> None:
+        """A decoding thread: newest request first (what is on screen now)."""
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                if self._closing:
+                    return
+                path = self._queue.pop()
+                self._queued.discard(path)
+            self.produce(path)
 
     def _disk_path(self, path: str) -> Path:
         stat = os.stat(path)
@@ -130,7 +125,10 @@ class ThumbnailLoader(QObject):
         self.failed.emit(path, reason)
 
     def shutdown(self) -> None:
-        with self._lock:
+        with self._wake:
+            self._closing = True
             self._queue.clear()
             self._queued.clear()
-        self.pool.waitForDone(5000)
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(5)
