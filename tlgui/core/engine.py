@@ -50,6 +50,7 @@ class Trainer:
         self.original = original
         self.device = pick_device(config.device)
         self.integrity: IntegrityReport | None = None
+        self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
         self._changeable: set[str] = set()
 
@@ -67,7 +68,7 @@ class Trainer:
         started = False
         try:
             self._prepare_data()
-            before = snapshot(self.model)
+            before = self.before = snapshot(self.model)
             original_before = snapshot(self.original) if self.original is not None else None
             self.model.to(self.device)
             if cfg.channels_last:

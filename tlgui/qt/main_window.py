@@ -26,6 +26,7 @@ from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
+from tlgui.qt.weights_panel import WeightsPanel
 from tlgui.qt.workers import BackgroundCall
 
 
@@ -76,13 +77,17 @@ class MainWindow(QMainWindow):
         self.dataset.bad_files_ready.connect(self.training.set_bad_files)
         self.training.form.data_folder_changed.connect(self.dataset.open_folder)
         self.docks = {}
-        for title, widget in (("Dataset", self.dataset), ("Training", self.training)):
+        self.weights = WeightsPanel()
+        self.training.run_started.connect(self._watch_weights)
+        for title, widget in (("Dataset", self.dataset), ("Training", self.training),
+                              ("Weights", self.weights)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}-dock")
             dock.setWidget(widget)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
             self.docks[title] = dock
         self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
+        self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
         self.docks["Training"].raise_()
         self.resizeDocks([self.docks["Training"]], [360], Qt.Orientation.Vertical)
         if DEMO_DATA.is_dir():
@@ -212,6 +217,22 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._apply(dialog.op()))
         dialog.open()
         return dialog
+
+    def _watch_weights(self) -> None:
+        worker = self.training.run.worker
+        worker.weights_diffed.connect(self._epoch_weights)
+        worker.finished.connect(self._final_weights)
+
+    def _epoch_weights(self, rows: list) -> None:
+        trainer = self.training.run.worker.trainer
+        self.weights.set_source(trainer.before, trainer.model)
+        self.weights.show_rows(rows)
+
+    def _final_weights(self, info: dict) -> None:
+        if info["integrity_rows"]:
+            trainer = self.training.run.worker.trainer
+            self.weights.set_source(trainer.before, trainer.model)
+            self.weights.show_rows(info["integrity_rows"], info["summary"].replace("\n", " · "))
 
     def _transforms(self) -> tuple:
         """(training transform, eval transform) of the open model, for the preview."""

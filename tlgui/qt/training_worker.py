@@ -10,6 +10,7 @@ from torch import nn
 from tlgui.core.data_index import DataIndex
 from tlgui.core.engine import Trainer
 from tlgui.core.train_events import StopToken, TrainConfig, TrainListener
+from tlgui.core.weights import diff
 
 BATCH_SIGNAL_INTERVAL_S = 0.1
 
@@ -42,6 +43,10 @@ class _Forwarder(TrainListener):
 
     def on_epoch_end(self, stats) -> None:
         self.worker.epoch_ended.emit(dataclasses.asdict(stats))
+        trainer = self.worker.trainer
+        if trainer.before is not None and not stats.partial:
+            rows = diff(trainer.before, trainer.model)
+            self.worker.weights_diffed.emit([dataclasses.asdict(r) for r in rows])
 
     def on_message(self, text) -> None:
         self.worker.message.emit(text)
@@ -58,6 +63,7 @@ class TrainingWorker(QObject):
     epoch_ended = Signal(dict)
     message = Signal(str)
     failed = Signal(str)
+    weights_diffed = Signal(list)  # TensorDiff rows as dicts, after every epoch
     finished = Signal(dict)  # {"stopped", "error", "epochs", "integrity_passed", "summary"}
 
     def __init__(self, trainer: Trainer) -> None:
@@ -74,6 +80,7 @@ class TrainingWorker(QObject):
             "integrity_passed": integrity.passed if integrity else None,
             "summary": integrity.summary() if integrity else "",
             "skipped": len(result.skipped_files),
+            "integrity_rows": [dataclasses.asdict(r) for r in integrity.rows] if integrity else [],
         })
 
 
