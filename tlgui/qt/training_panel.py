@@ -86,6 +86,7 @@ class TrainingPanel(QWidget):
                                                name="batch"),
         }
         self.series: dict[str, list[float]] = {k: [] for k in self.curves}
+        self.history: list[dict] = []  # completed epochs of the latest run
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -130,6 +131,7 @@ class TrainingPanel(QWidget):
             self.say(f"warning: {warning}")
         for key in self.series:
             self.series[key].clear()
+        self.history = []
         self._redraw()
         self.run = TrainingRun(model, data, transform, config, original, parent=self)
         worker = self.run.worker
@@ -181,14 +183,27 @@ class TrainingPanel(QWidget):
         self.series["batch_loss"].extend(stats["losses"])
         self.curves["batch_loss"].setData(self.series["batch_loss"])
 
-    def _on_epoch(self, stats: dict) -> None:
-        if stats["partial"]:
-            return
+    def show_history(self, history: list[dict]) -> None:
+        """Plot a saved run's epochs (when a project opens)."""
+        for key in self.series:
+            self.series[key].clear()
+        self.history = []
+        for stats in history:
+            self._add_epoch(stats)
+        self._redraw()
+
+    def _add_epoch(self, stats: dict) -> None:
+        self.history.append(dict(stats))
         self.series["train_loss"].append(stats["train_loss"])
         self.series["train_acc"].append(stats["train_accuracy"])
         if stats["val_loss"] is not None:
             self.series["val_loss"].append(stats["val_loss"])
             self.series["val_acc"].append(stats["val_accuracy"])
+
+    def _on_epoch(self, stats: dict) -> None:
+        if stats["partial"]:
+            return
+        self._add_epoch(stats)
         self._redraw()
         val = (f", val loss {stats['val_loss']:.4f} acc {stats['val_accuracy']:.3f}"
                if stats["val_loss"] is not None else "")
@@ -215,3 +230,20 @@ class TrainingPanel(QWidget):
             verdict = "integrity PASS" if info["integrity_passed"] else "integrity FAIL"
             self.status.setText(f"Finished {info['epochs']} epochs · {verdict}")
         self.run_finished.emit(info)
+
+    def set_config(self, config) -> None:
+        """Show a saved run's settings in the form."""
+        form = self.form
+        form.epochs.setValue(config.epochs)
+        form.batch_size.setValue(config.batch_size)
+        form.lr.setValue(config.lr)
+        form.optimizer.setCurrentText(config.optimizer)
+        form.pretrained_mult.setValue(config.pretrained_lr_mult)
+        form.spread.setCurrentText(config.lr_spread)
+        form.schedule.setCurrentText(config.schedule)
+        form.unfreeze.setText(" ".join(f"{s.epoch + 1}:{s.what}" for s in config.unfreeze))
+        form.device.setCurrentText(config.device)
+        form.amp.setChecked(config.amp)
+        form.cache.setCurrentText(config.cache)
+        form.augment.setCurrentText(config.augment)
+        form.seed.setValue(config.seed)
