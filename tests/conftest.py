@@ -13,6 +13,18 @@ SHARED_DATA = REPO.parent / "shared" / "data" / "hymenoptera"
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_qt_settings(tmp_path_factory):
+    """Qt settings (recent projects, window layout) go to a temporary folder, not ~/.config."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    QCoreApplication.setOrganizationName("tlgui-tests")
+    QCoreApplication.setApplicationName("tlgui-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                      str(tmp_path_factory.mktemp("qt-settings")))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

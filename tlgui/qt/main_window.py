@@ -1,7 +1,9 @@
 """The main window: the layer tree of the working model, and the training panel."""
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHeaderView,
@@ -14,16 +16,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlgui.core.checkpoint import load_weights_file
 from tlgui.core.data_index import index_folder
 from tlgui.core.datasets import train_transform
 from tlgui.core.devices import describe, pick_device
+from tlgui.core.errors import TlguiError
 from tlgui.core.heads import classifier_width
 from tlgui.core.history import UndoHistory
 from tlgui.core.recipe import Experiment, build
 from tlgui.core.tree import LayerTree
+from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.project_actions import ProjectActions
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
 from tlgui.qt.weights_panel import WeightsPanel
@@ -96,6 +102,12 @@ class MainWindow(QMainWindow):
         self.params_label = QLabel()
         self.statusBar().addPermanentWidget(self.params_label)
         self._make_actions()
+        self.projects = ProjectActions(self)
+        self.setAcceptDrops(True)
+        settings = QSettings()
+        if settings.value("window/geometry") is not None:
+            self.restoreGeometry(settings.value("window/geometry"))
+            self.restoreState(settings.value("window/state"))
 
     def _make_actions(self) -> None:
         model_menu = self.menuBar().addMenu("&Model")
@@ -150,6 +162,11 @@ class MainWindow(QMainWindow):
         self._call.failed.connect(self._show_error)
         self._call.start()
         return self._call
+
+    def adopt(self, experiment: Experiment, tree: LayerTree | None = None) -> None:
+        """Show ``experiment`` as the open one (a new undo history starts)."""
+        self._show_model((experiment, tree or LayerTree(experiment.model,
+                                                        experiment.loaded.input_size)))
 
     def _show_model(self, result: tuple[Experiment, LayerTree]) -> None:
         self.experiment, tree = result
@@ -220,6 +237,7 @@ class MainWindow(QMainWindow):
 
     def _watch_weights(self) -> None:
         worker = self.training.run.worker
+        worker.epoch_hook = self.projects.autosave_hook()
         worker.weights_diffed.connect(self._epoch_weights)
         worker.finished.connect(self._final_weights)
 
@@ -285,4 +303,35 @@ class MainWindow(QMainWindow):
         if self._call is not None:
             self._call.wait()
         self.dataset.shutdown()
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            self.open_path(url.toLocalFile())
+
+    def open_path(self, path: str) -> None:
+        """Open what was dropped: a project, an image folder, or a weights file."""
+        target = Path(path)
+        if target.suffix == ".tlgui":
+            self.projects.open(target)
+        elif target.is_dir():
+            self.dataset.open_folder(str(target))
+            self.docks["Dataset"].raise_()
+        elif target.suffix in WEIGHT_FILE_SUFFIXES and self.experiment is not None:
+            try:
+                report = load_weights_file(self.experiment.model, target)
+            except TlguiError as exc:
+                QMessageBox.warning(self, "Could not load the weights", str(exc))
+                return
+            self.training.say(f"{target.name}: {report.summary()}")
+            self.statusBar().showMessage(f"{target.name}: {report.summary().splitlines()[0]}")
+        else:
+            self.statusBar().showMessage(f"cannot open {path}: not a project, folder or "
+                                         "weights file", 8000)

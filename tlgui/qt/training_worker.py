@@ -47,6 +47,13 @@ class _Forwarder(TrainListener):
         if trainer.before is not None and not stats.partial:
             rows = diff(trainer.before, trainer.model)
             self.worker.weights_diffed.emit([dataclasses.asdict(r) for r in rows])
+        if self.worker.epoch_hook is not None and not stats.partial:
+            try:
+                self.worker.epoch_hook([dataclasses.asdict(h) for h in trainer.result.history])
+            except OSError as exc:
+                self.worker.message.emit(f"autosave failed: {exc}")
+            else:
+                self.worker.message.emit("project autosaved")
 
     def on_message(self, text) -> None:
         self.worker.message.emit(text)
@@ -69,6 +76,7 @@ class TrainingWorker(QObject):
     def __init__(self, trainer: Trainer) -> None:
         super().__init__()
         self.trainer = trainer
+        self.epoch_hook = None  # runs on the training thread after each epoch (autosave)
         trainer.listeners.append(_Forwarder(self))
 
     @Slot()
