@@ -309,3 +309,42 @@ def _import_factory(path: Path, func_name: str) -> Callable[[], nn.Module]:
         )
     return factory
 
+
+
+def weights_choices(spec: str) -> list[str]:
+    """The weights a model name accepts (besides a local file)."""
+    if spec == DEFAULT_MODEL or spec.startswith("timm:"):
+        return ["default", "none"]
+    if spec in torchvision_names():
+        from torchvision.models import get_model_weights
+
+        return ["DEFAULT", *[k for k in get_model_weights(spec).__members__ if k != "DEFAULT"],
+                "none"]
+    return ["none"]
+
+
+def weights_availability(spec: str, weights: str) -> str:
+    """Where the weights would come from: bundled, in cache, needs download, or none."""
+    if weights == "none":
+        return "random initialisation"
+    if is_weights_file(weights):
+        return "local file" if Path(weights).is_file() else "file not found"
+    if spec == DEFAULT_MODEL:
+        return "bundled (works offline)"
+    if spec in torchvision_names():
+        from torchvision.models import get_model_weights
+
+        from tlgui.core.weights_cache import hub_checkpoint_path
+
+        enum = get_model_weights(spec)[weights.upper()]
+        return "in cache" if hub_checkpoint_path(enum.url).is_file() else "needs download"
+    if spec.startswith("timm:"):
+        import timm
+        from huggingface_hub import try_to_load_from_cache
+
+        config = timm.models.get_pretrained_cfg(spec.split(":", 1)[1])
+        repo = getattr(config, "hf_hub_id", None)
+        found = repo and any(isinstance(try_to_load_from_cache(repo, f), str)
+                             for f in ("model.safetensors", "pytorch_model.bin"))
+        return "in cache" if found else "needs download"
+    return "no pretrained weights"

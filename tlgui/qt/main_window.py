@@ -29,6 +29,7 @@ from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.open_model_dialog import OpenModelDialog
 from tlgui.qt.project_actions import ProjectActions
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
@@ -36,10 +37,13 @@ from tlgui.qt.weights_panel import WeightsPanel
 from tlgui.qt.workers import BackgroundCall
 
 
-def _build(spec: str) -> tuple[Experiment, LayerTree]:
+def _build(spec: str, weights: str = "default", trust_code: bool = False
+           ) -> tuple[Experiment, LayerTree]:
     """The offline default opens ready to train: head for the demo classes, body frozen."""
-    ops = [{"op": "load", "model": spec}]
-    if spec == "default" and DEMO_DATA.is_dir():
+    ops = [{"op": "load", "model": spec, "weights": weights}]
+    if trust_code:
+        ops[0]["trust_code"] = True
+    if spec == "default" and weights == "default" and DEMO_DATA.is_dir():
         ops += [{"op": "replace_head", "num_classes": len(index_folder(DEMO_DATA).classes)},
                 {"op": "preset", "name": "head-only"}]
     experiment = build(ops)
@@ -111,6 +115,10 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         model_menu = self.menuBar().addMenu("&Model")
+        open_action = QAction("&Open model…", self)
+        open_action.setShortcut(QKeySequence("Ctrl+M"))
+        open_action.triggered.connect(self.choose_model)
+        model_menu.addAction(open_action)
         self.head_only_action = QAction("Freeze all but the &head", self)
         self.head_only_action.setShortcut(QKeySequence("Ctrl+H"))
         self.head_only_action.triggered.connect(lambda: self._apply({"op": "preset",
@@ -152,12 +160,19 @@ class MainWindow(QMainWindow):
     def _model_actions(self) -> tuple[QAction, ...]:
         return (self.head_only_action, self.all_trainable_action, self.branch_action)
 
-    def open_model(self, spec: str) -> BackgroundCall:
+    def choose_model(self) -> OpenModelDialog:
+        dialog = OpenModelDialog(self)
+        dialog.accepted.connect(lambda: self.open_model(*dialog.choice()))
+        dialog.open()
+        return dialog
+
+    def open_model(self, spec: str, weights: str = "default",
+                   trust_code: bool = False) -> BackgroundCall:
         """Load ``spec`` on a worker thread; the tree appears when it is ready."""
-        self.message.setText(f"Loading {spec} …")
+        self.message.setText(f"Loading {spec} ({weights} weights) …")
         self.message.setVisible(True)
         self.busy.setVisible(True)
-        self._call = BackgroundCall(lambda: _build(spec), self)
+        self._call = BackgroundCall(lambda: _build(spec, weights, trust_code), self)
         self._call.done.connect(self._show_model)
         self._call.failed.connect(self._show_error)
         self._call.start()
