@@ -54,6 +54,9 @@ def main() -> int:
             dock.raise_()
             if dock.widget() is window.dataset:
                 window.dataset.grid.setCurrentIndex(window.dataset.model.index(0))
+            if dock.widget() is window.weights:
+                window.weights.filter.setCurrentText("changed")
+                window.weights.table.selectRow(0)
             QTimer.singleShot(2500, lambda: (grab(dock.widget(), dock.objectName()
                                                   .removesuffix("-dock") + "-panel"),
                                              next_dock()))
@@ -61,6 +64,7 @@ def main() -> int:
         next_dock()
 
     def loaded(*_args) -> None:
+        window.head_only_action.trigger()  # the "head only" preset
         window.training.form.epochs.setValue(args.epochs)
         window.training.run_finished.connect(finished)
         window.training.start()

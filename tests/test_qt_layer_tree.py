@@ -106,3 +106,28 @@ def test_missing_display_gets_advice_instead_of_an_abort(monkeypatch):
     monkeypatch.setattr(platform_check.ctypes.util, "find_library",
                         lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
     assert platform_check.display_problem().endswith("apt-get install libxcb-cursor0")
+
+
+def test_context_menu_gestures_and_details(window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    net = window.experiment.model
+    menu = window.model_panel.context_menu("conv2")
+    actions = {a.text(): a for a in menu.actions()}
+    actions["Freeze up to here"].trigger()
+    assert [n for n, p in net.named_parameters() if not p.requires_grad] == [
+        "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"]
+    assert window.undo_action.text() == "&Undo freeze up to conv2"
+    window.model_panel.context_menu("fc1").actions()[1].trigger()  # unfreeze from fc1
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert all(p.requires_grad for p in net.parameters())
+    assert not actions["Freeze all normalisation layers"].isEnabled()  # CifarNet has none
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *args: (0.25, True))
+    actions["Set learning-rate multiplier…"].trigger()
+    assert window.training.form.config().lr_multipliers == {"conv2": 0.25}
+    view = window.model_panel.view
+    view.setCurrentIndex(window.layer_model.index_of("fc1"))
+    text = window.model_panel.details.text()
+    assert "fc1</b> — Linear" in text and "weight: [120, 400] trainable" in text
+    assert window.model_panel.histogram.getPlotItem().listDataItems()

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QDateTime, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -10,10 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QTreeView,
-    QVBoxLayout,
-    QWidget,
+    QPlainTextEdit,
 )
 
 from tlgui.core.checkpoint import load_weights_file
@@ -29,6 +26,7 @@ from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.model_panel import ModelPanel
 from tlgui.qt.open_model_dialog import OpenModelDialog
 from tlgui.qt.project_actions import ProjectActions
 from tlgui.qt.training_form import DEMO_DATA
@@ -62,21 +60,12 @@ class MainWindow(QMainWindow):
         self.layer_model: LayerTreeModel | None = None
         self._call: BackgroundCall | None = None
 
-        self.view = QTreeView()
-        self.view.setAlternatingRowColors(True)
-        self.view.setUniformRowHeights(True)
-        self.message = QLabel("No model open")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setVisible(False)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.message)
-        layout.addWidget(self.busy)
-        layout.addWidget(self.view, stretch=1)
-        self.setCentralWidget(central)
+        self.model_panel = ModelPanel()
+        self.model_panel.op_requested.connect(self._apply)
+        self.model_panel.lr_multiplier_set.connect(self._set_multiplier)
+        self.view, self.message, self.busy = (self.model_panel.view, self.model_panel.message,
+                                              self.model_panel.busy)
+        self.setCentralWidget(self.model_panel)
 
         self.training = TrainingPanel(provider=self._model_for_training)
         self.training.run_started.connect(lambda: self._set_locked(True))
@@ -88,9 +77,12 @@ class MainWindow(QMainWindow):
         self.training.form.data_folder_changed.connect(self.dataset.open_folder)
         self.docks = {}
         self.weights = WeightsPanel()
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(20_000)
+        self.training.message_logged.connect(self.log_message)
         self.training.run_started.connect(self._watch_weights)
         for title, widget in (("Dataset", self.dataset), ("Training", self.training),
-                              ("Weights", self.weights)):
+                              ("Weights", self.weights), ("Log", self.log)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}-dock")
             dock.setWidget(widget)
@@ -98,6 +90,7 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
         self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
         self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
+        self.tabifyDockWidget(self.docks["Weights"], self.docks["Log"])
         self.docks["Training"].raise_()
         self.resizeDocks([self.docks["Training"]], [360], Qt.Orientation.Vertical)
         if DEMO_DATA.is_dir():
@@ -198,7 +191,7 @@ class MainWindow(QMainWindow):
     def _show_tree(self, tree: LayerTree) -> None:
         self.layer_model = LayerTreeModel(tree, apply_op=self._apply, parent=self)
         self.layer_model.trainable_changed.connect(self._update_counts)
-        self.view.setModel(self.layer_model)
+        self.model_panel.set_layer_model(self.layer_model)
         self.view.expand(self.layer_model.index(0, 0))
         header = self.view.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -207,7 +200,12 @@ class MainWindow(QMainWindow):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self._update_counts()
 
+    def log_message(self, text: str) -> None:
+        stamp = QDateTime.currentDateTime().toString("HH:mm:ss")
+        self.log.appendPlainText(f"{stamp}  {text}")
+
     def _show_error(self, message: str) -> None:
+        self.log_message(f"could not open the model: {message}")
         self.busy.setVisible(False)
         self.message.setText(f"Could not open the model:\n{message}")
         QMessageBox.warning(self, "Could not open the model", message)
@@ -233,6 +231,10 @@ class MainWindow(QMainWindow):
             self.layer_model.refresh()
             self._update_counts()
         self._update_undo_actions()
+
+    def _set_multiplier(self, name: str, factor: float) -> None:
+        self.training.form.lr_multipliers[name] = factor
+        self.training.say(f"learning-rate multiplier for {name}: {factor:g}")
 
     def _update_undo_actions(self) -> None:
         history, busy = self.history, self.training.is_running()

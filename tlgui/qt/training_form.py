@@ -35,6 +35,7 @@ class TrainingForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         defaults = TrainConfig()
+        self.lr_multipliers: dict[str, float] = {}  # set from the Model panel's context menu
         self.data_edit = QLineEdit(str(DEMO_DATA) if DEMO_DATA.is_dir() else "")
         self.data_edit.setPlaceholderText("folder with train/ and val/ (or one folder per class)")
         self.data_edit.editingFinished.connect(
@@ -108,7 +109,8 @@ class TrainingForm(QWidget):
             schedule=self.schedule.currentText(), unfreeze=self.unfreeze_steps(),
             device=self.device.currentText(), amp=self.amp.isChecked(),
             cache=self.cache.currentText(), augment=self.augment.currentText(),
-            seed=self.seed.value(), checkpoint_dir=checkpoint_dir)
+            seed=self.seed.value(), checkpoint_dir=checkpoint_dir,
+            lr_multipliers=dict(self.lr_multipliers))
 
     def data_folder(self) -> str:
         return self.data_edit.text().strip()

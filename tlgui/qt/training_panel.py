@@ -41,6 +41,7 @@ def _plot(title: str, y_label: str, x_label: str = "epoch") -> pg.PlotWidget:
 class TrainingPanel(QWidget):
     run_started = Signal()
     run_finished = Signal(dict)
+    message_logged = Signal(str)  # every line of this panel's log, for the Log panel
 
     def __init__(self, provider: ModelProvider | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -109,6 +110,7 @@ class TrainingPanel(QWidget):
 
     def say(self, text: str) -> None:
         self.log.appendPlainText(text)
+        self.message_logged.emit(text)
 
     def load_data(self) -> DataIndex:
         folder = self.form.data_folder()
@@ -247,3 +249,4 @@ class TrainingPanel(QWidget):
         form.cache.setCurrentText(config.cache)
         form.augment.setCurrentText(config.augment)
         form.seed.setValue(config.seed)
+        form.lr_multipliers = dict(config.lr_multipliers)
