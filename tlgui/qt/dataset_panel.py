@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -25,6 +24,7 @@ from tlgui.core.data_index import DataIndex, index_folder
 from tlgui.core.image_check import find_bad_files
 from tlgui.qt.augment_preview import AugmentPreview, ImageDialog
 from tlgui.qt.image_list_model import ImageListModel, PathRole
+from tlgui.qt.layout import across
 from tlgui.qt.thumbnails import THUMB_SIZE, ThumbnailLoader
 from tlgui.qt.workers import BackgroundCall
 
@@ -83,11 +83,7 @@ class DatasetPanel(QWidget):
         side.addTab(self.chart, "Classes")
         side.addTab(self.bad_list, "Bad files")
         side.addTab(self.preview, "Augmentation")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.grid)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter = across(self.grid, side, stretch=(3, 2))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)

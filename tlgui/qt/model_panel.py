@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QProgressBar,
-    QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from tlgui.core.freeze import BN_TYPES
+from tlgui.qt.layout import across, stacked
 
 
 class ModelPanel(QWidget):
@@ -43,14 +43,7 @@ class ModelPanel(QWidget):
         self.histogram = pg.PlotWidget(title="Weights of the selected layer")
         self.histogram.setBackground("w")
         self.histogram.getAxis("left").enableAutoSIPrefix(False)
-        side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.details)
-        side.addWidget(self.histogram)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter = across(self.view, stacked(self.details, self.histogram), stretch=(3, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)

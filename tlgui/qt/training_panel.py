@@ -4,14 +4,13 @@ import time
 from collections.abc import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +18,7 @@ from torch import nn
 
 from tlgui.core.data_index import DataIndex, index_folder
 from tlgui.core.errors import TlguiError
+from tlgui.qt.layout import across, stacked
 from tlgui.qt.training_form import TrainingForm
 from tlgui.qt.training_worker import TrainingRun
 
@@ -90,13 +90,8 @@ class TrainingPanel(QWidget):
         self.history: list[dict] = []  # completed epochs of the latest run
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
-        right = QSplitter(Qt.Orientation.Vertical)
-        for widget in (self.loss_plot, self.acc_plot, self.batch_plot, self.log):
-            right.addWidget(widget)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left_widget)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
+        splitter = across(left_widget, stacked(self.loss_plot, self.acc_plot, self.batch_plot,
+                                               self.log), stretch=(0, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from tlgui.core.weights import Snapshot, TensorDiff, diff
+from tlgui.qt.layout import across, stacked
 
 COLUMNS = ("Tensor", "Provenance", "Frozen", "Shape", "L2 change", "Relative", "Max |Δ|",
            "Verdict")
@@ -119,18 +119,12 @@ class WeightsPanel(QWidget):
         self.histogram = pg.PlotWidget(title="Values before (grey) and after (blue)")
         self.histogram.setBackground("w")
         self.detail = QLabel()
-        right = QSplitter(Qt.Orientation.Vertical)
-        for widget in (self.image, self.histogram, self.detail):
-            right.addWidget(widget)
         top = QHBoxLayout()
         top.addWidget(self.banner, stretch=1)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.filter)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.table)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter = across(self.table, stacked(self.image, self.histogram, self.detail),
+                          stretch=(3, 1))
         splitter.setSizes([900, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
