@@ -223,3 +223,25 @@ def test_default_model_head_only_on_demo_data_caches_features():
     loaded = load_model("default")
     for name, tensor in loaded.model.state_dict().items():
         assert torch.equal(tensor, exp.original.state_dict()[name])
+
+
+def test_feature_cache_on_disk_is_reused_and_invalidated(folder, tmp_path):
+    from tlgui.core.feature_cache import _MEMORY, compute_features, find_cut
+
+    exp = head_only()
+    split, _ = find_cut(exp.model)
+    files = index_folder(folder).splits["train"]
+    kwargs = dict(device=torch.device("cpu"), cache_dir=tmp_path)
+    first, reused = compute_features(split, files, exp.loaded.transform, **kwargs)
+    assert not reused and len(list(tmp_path.glob("*/values.npy"))) == 1
+    _MEMORY.clear()
+    again, reused = compute_features(split, files, exp.loaded.transform, **kwargs)
+    assert reused and torch.allclose(torch.from_numpy(again.values[:].copy()), first.values)
+    from tlgui.core.feature_cache import CachedFeatures
+
+    value, label, index = CachedFeatures(again, files)[3]
+    assert torch.equal(value, first.values[3]) and (label, index) == (files[3][1], 3)
+    with torch.no_grad():
+        exp.model.get_submodule("features.0.0").weight.add_(0.1)  # the frozen part changed
+    _, reused = compute_features(split, files, exp.loaded.transform, **kwargs)
+    assert not reused and len(list(tmp_path.glob("*/values.npy"))) == 2

@@ -131,3 +131,15 @@ def test_context_menu_gestures_and_details(window, monkeypatch):
     text = window.model_panel.details.text()
     assert "fc1</b> — Linear" in text and "weight: [120, 400] trainable" in text
     assert window.model_panel.histogram.getPlotItem().listDataItems()
+
+
+def test_first_k_blocks_and_replace_head_actions(window):
+    net = window.experiment.model
+    window.freeze_first_blocks(2)  # conv1, pool
+    assert {n for n, p in net.named_parameters() if not p.requires_grad} == {
+        "conv1.weight", "conv1.bias"}
+    window.replace_head(4)
+    assert window.experiment.model.fc3.out_features == 4
+    assert window.layer_model.tree.nodes["fc3"].output_shape == (1, 4)
+    window.undo_action.trigger()
+    assert window.experiment.model.fc3.out_features == 10

@@ -200,4 +200,7 @@ class CachedFeatures(torch.utils.data.Dataset):
     def __getitem__(self, index: int):
         if not self.features.ok[index]:
             return None, self.labels[index], index
-        return torch.as_tensor(np.asarray(self.features.values[index])), self.labels[index], index
+        value = self.features.values[index]
+        if not isinstance(value, torch.Tensor):  # a read-only memory map from the disk cache
+            value = torch.from_numpy(np.array(value))
+        return value, self.labels[index], index

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QDockWidget,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -120,6 +121,11 @@ class MainWindow(QMainWindow):
         self.all_trainable_action.setShortcut(QKeySequence("Ctrl+A"))
         self.all_trainable_action.triggered.connect(lambda: self._apply({"op": "preset",
                                                                          "name": "all"}))
+        self.first_k_action = QAction("Freeze the first &k blocks…", self)
+        self.first_k_action.triggered.connect(self.freeze_first_blocks)
+        self.head_action = QAction("&Replace head…", self)
+        self.head_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.head_action.triggered.connect(self.replace_head)
         self.branch_action = QAction("Add parallel &branch…", self)
         self.branch_action.setShortcut(QKeySequence("Ctrl+B"))
         self.branch_action.triggered.connect(self.add_branch)
@@ -144,6 +150,8 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("freezing-toolbar")
         toolbar.addAction(self.head_only_action)
         toolbar.addAction(self.all_trainable_action)
+        toolbar.addAction(self.first_k_action)
+        toolbar.addAction(self.head_action)
         toolbar.addAction(self.branch_action)
         toolbar.addSeparator()
         toolbar.addAction(self.undo_action)
@@ -151,7 +159,33 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
 
     def _model_actions(self) -> tuple[QAction, ...]:
-        return (self.head_only_action, self.all_trainable_action, self.branch_action)
+        return (self.head_only_action, self.all_trainable_action, self.first_k_action,
+                self.head_action, self.branch_action)
+
+    def freeze_first_blocks(self, k: int | None = None) -> None:
+        """Freeze the first ``k`` top-level blocks (asks when ``k`` is None)."""
+        if self.experiment is None:
+            return
+        blocks = [n for n, _ in self.experiment.model.named_children()]
+        if k is None:
+            k, ok = QInputDialog.getInt(self, "Freeze the first blocks",
+                                        f"Blocks to freeze (of {len(blocks)}: "
+                                        f"{', '.join(blocks)})", 1, 1, len(blocks))
+            if not ok:
+                return
+        self._apply({"op": "freeze", "selectors": list(range(k))})
+
+    def replace_head(self, classes: int | None = None) -> None:
+        """A fresh head; the number of classes defaults to the open dataset's."""
+        if self.experiment is None:
+            return
+        if classes is None:
+            default = len(self.dataset.index.classes) if self.dataset.index else 2
+            classes, ok = QInputDialog.getInt(self, "Replace head", "Number of classes",
+                                              default, 1, 100_000)
+            if not ok:
+                return
+        self._apply({"op": "replace_head", "num_classes": classes})
 
     def choose_model(self) -> OpenModelDialog:
         dialog = OpenModelDialog(self)
