@@ -5,7 +5,7 @@ from PIL import Image
 
 from tlgui.cli import main
 from tlgui.core.data_index import DataError, index_folder
-from tlgui.core.image_check import find_bad_files, full_check, quick_check
+from tlgui.core.image_check import conversion_notes, find_bad_files, full_check, quick_check
 
 from .helpers import make_image_folder, write_broken_files
 
@@ -74,6 +74,12 @@ def test_decompression_bomb_and_huge_images_are_refused(tmp_path, monkeypatch):
     cmyk = tmp_path / "cmyk.jpg"
     Image.new("CMYK", (40, 40), (10, 20, 30, 0)).save(cmyk)
     assert full_check(cmyk) is None, "CMYK photos are converted, not rejected"
+    Image.new("RGBA", (40, 40)).save(tmp_path / "alpha.png")
+    Image.new("I;16", (40, 40)).save(tmp_path / "deep.png")
+    notes = {p.name: n for p, n in conversion_notes(sorted(tmp_path.iterdir())).items()}
+    assert notes["cmyk.jpg"] == "converted to RGB from CMYK (CMYK)"
+    assert "alpha" in notes["alpha.png"] and "grey" in notes["deep.png"]
+    assert "big.png" in notes  # greyscale
 
 
 def test_data_command_on_the_real_set(shared_data, capsys):

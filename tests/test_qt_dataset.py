@@ -70,6 +70,7 @@ def test_bad_files_are_listed_with_reasons(panel):
         if name == "cut.jpg":
             continue  # a truncated file passes the quick header check; training skips it
         assert any(name in line and word.lower() in line.lower() for line in listed), name
+    assert any("missing.gif" in line and "placeholder" in line for line in listed)
 
 
 def test_thumbnails_arrive_and_broken_ones_are_marked(panel, qtbot):

@@ -120,7 +120,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     from tlgui.core.data_index import index_folder
-    from tlgui.core.image_check import find_bad_files
+    from tlgui.core.image_check import conversion_notes, find_bad_files
 
     index = index_folder(args.folder, split_ratio=args.split_ratio, seed=args.seed)
     doc = index.as_dict()
@@ -128,6 +128,8 @@ def _data(args: argparse.Namespace) -> int:
         files = [p for samples in index.splits.values() for p, _ in samples]
         doc["checked"] = len(files)
         doc["bad_files"] = {str(p): r for p, r in find_bad_files(files, full=True).items()}
+        doc["converted"] = {str(p): n for p, n in conversion_notes(files).items()
+                            if str(p) not in doc["bad_files"]}
     if args.json:
         print(json.dumps(doc, indent=1))
         return 0
@@ -145,4 +147,8 @@ def _data(args: argparse.Namespace) -> int:
         print(f"checked {doc['checked']} images: {len(bad)} bad")
         for path, reason in bad.items():
             print(f"  {path}: {reason}")
+        if doc["converted"]:
+            print(f"{len(doc['converted'])} images are converted when loaded:")
+            for path, note in doc["converted"].items():
+                print(f"  {path}: {note}")
     return 0

@@ -76,6 +76,29 @@ def full_check(path: str | Path) -> str | None:
     return None
 
 
+CONVERTED_MODES = {
+    "CMYK": "CMYK", "I;16": "16-bit grey", "I;16B": "16-bit grey", "I": "32-bit grey",
+    "F": "floating-point grey", "P": "palette", "PA": "palette with alpha", "RGBA": "alpha",
+    "LA": "grey with alpha", "L": "greyscale", "1": "black-and-white", "YCbCr": "YCbCr",
+}
+
+
+def conversion_note(path: str | Path) -> str | None:
+    """What loading ``path`` as RGB converts (CMYK, 16-bit, palette, alpha ...), or None."""
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return f"converted to RGB from {CONVERTED_MODES[mode]} ({mode})" \
+        if mode in CONVERTED_MODES else None
+
+
+def conversion_notes(paths: Iterable[Path]) -> dict[Path, str]:
+    """Files that are usable but converted when loaded, with what is converted."""
+    return {Path(p): note for p in paths if (note := conversion_note(p)) is not None}
+
+
 def find_bad_files(paths: Iterable[Path], *, full: bool = False) -> dict[Path, str]:
     """Bad files among ``paths`` with their reasons."""
     check = full_check if full else quick_check

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.data_index import DataIndex, index_folder
-from tlgui.core.image_check import find_bad_files
+from tlgui.core.image_check import conversion_notes, find_bad_files
 from tlgui.qt.augment_preview import AugmentPreview, ImageDialog
 from tlgui.qt.image_list_model import ImageListModel, PathRole
 from tlgui.qt.layout import across
@@ -125,7 +125,7 @@ class DatasetPanel(QWidget):
         self.bad_list.clear()
         self.bad_list.addItem("checking files…")
         files = [p for samples in index.splits.values() for p, _ in samples]
-        self._start(lambda: find_bad_files(files), self._show_bad)
+        self._start(lambda: (find_bad_files(files), conversion_notes(files)), self._show_bad)
         self.index_ready.emit(index)
 
     def _draw_chart(self, counts: dict[str, dict[str, int]]) -> None:
@@ -143,13 +143,17 @@ class DatasetPanel(QWidget):
         axis = self.chart.getAxis("bottom")
         axis.setTicks([list(enumerate(classes))])
 
-    def _show_bad(self, bad: dict) -> None:
+    def _show_bad(self, found: tuple[dict, dict]) -> None:
+        bad, notes = found
         self.bad_files = {str(p): reason for p, reason in bad.items()}
         self.bad_list.clear()
         for path, reason in self.bad_files.items():
             self.bad_list.addItem(f"{path}: {reason}")
         if not self.bad_files:
             self.bad_list.addItem("no bad files found")
+        for path, note in notes.items():
+            if str(path) not in self.bad_files:
+                self.bad_list.addItem(f"{path}: {note} (used)")
         self.bad_files_ready.emit(self.bad_files)
 
     def _filter(self, *_args) -> None:
