@@ -42,7 +42,7 @@ def set_module(model, name, module):
 
 def build():
     model = make_model()
-{heads}
+{branch}{heads}
     for name, param in model.named_parameters():
         param.requires_grad_(name not in FROZEN)
     return model
@@ -155,14 +155,15 @@ def _model_source(exp: Experiment) -> str:
 
 def export_script(exp: Experiment, config: TrainConfig, name: str = "train_export.py") -> str:
     """The script's text. Raises ValueError for what it cannot express yet."""
-    if any(op["op"] == "branch" for op in exp.ops):
-        raise ValueError("exporting a model with a parallel branch is not supported yet; "
-                         "save it as a project instead")
+    branches = [op for op in exp.ops if op["op"] == "branch"]
+    if len(branches) > 1:
+        raise ValueError("exporting more than one parallel branch is not supported yet; "
+                         "save the experiment as a project instead")
     if ".py" in exp.loaded.spec or is_weights_file(exp.loaded.weights):
         raise ValueError("models from your own Python code or a local weights file are not "
                          "exported; save the experiment as a project instead")
     heads = []
-    if any(op["op"] == "replace_head" for op in exp.ops):
+    if any(op["op"] in ("replace_head", "branch") for op in exp.ops):
         head = find_classifier(exp.model)
         module = exp.model.get_submodule(head)
         heads.append(f"    set_module(model, {head!r}, nn.Linear({module.in_features}, "
@@ -177,6 +178,57 @@ def export_script(exp: Experiment, config: TrainConfig, name: str = "train_expor
     settings = {k: getattr(config, k) for k in ("epochs", "batch_size", "lr", "optimizer",
                                                 "momentum", "schedule", "seed")}
     return (HEADER.format(spec=exp.loaded.spec, weights=exp.loaded.weights, name=name)
-            + _model_source(exp)
+            + _model_source(exp) + (_branch_source(exp, branches[0]) if branches else "")
             + TRAIN.format(frozen=json.dumps(frozen), groups=json.dumps(groups, indent=1),
-                           config=json.dumps(settings), heads="\n".join(heads) or "    pass"))
+                           config=json.dumps(settings), heads="\n".join(heads) or "    pass",
+                           branch="    model = make_branched(model)\n" if branches else ""))
+
+
+BRANCH = """
+
+import copy
+import types
+
+BRANCH_SOURCES = {sources}
+BRANCH_FRESH = {fresh}
+FORWARD = {code!r}
+
+
+def make_branched(model):
+    \"\"\"Copy the branch's layers beside the originals and compute both paths (the
+    forward code is the traced graph tlgui built).\"\"\"
+    for target, source in BRANCH_SOURCES.items():
+        parent, _, child = target.rpartition(".")
+        holder = model
+        for part in parent.split("."):
+            if not hasattr(holder, part):
+                holder.add_module(part, nn.Module())
+            holder = getattr(holder, part)
+        copied = copy.deepcopy(model.get_submodule(source))
+        if BRANCH_FRESH:
+            for module in copied.modules():
+                if hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+        holder.add_module(child, copied)
+    names = {{"torch": torch, "inf": math.inf, "nan": math.nan, "NoneType": type(None),
+             "device": torch.device, "getattr": getattr}}
+    exec(FORWARD, names)
+    model.forward = types.MethodType(names["forward"], model)
+    return model
+"""
+
+
+def _branch_source(exp: Experiment, op: dict) -> str:
+    graph = exp.model.graph
+    if any(n.op == "get_attr" and str(n.target).startswith("branch.") for n in graph.nodes):
+        raise ValueError("this branch copies raw tensors (get_attr); export is not supported")
+    code = graph.python_code(root_module="self")
+    unknown = set(code.globals) - {"torch", "inf", "nan", "NoneType", "device", "fx_pytree",
+                                   "pytree"}
+    if unknown:
+        raise ValueError(f"the branched graph uses {', '.join(sorted(unknown))}, which the "
+                         "exported script cannot import")
+    sources = {str(n.target): str(n.target)[len("branch."):] for n in graph.nodes
+               if n.op == "call_module" and str(n.target).startswith("branch.")}
+    return BRANCH.format(sources=json.dumps(sources, indent=1),
+                         fresh=op.get("init", "copy") == "fresh", code=code.src)
