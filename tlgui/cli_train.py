@@ -1,12 +1,11 @@
-"""``tlgui train``: the engine headless, with a text progress bar and files in ``--out``."""
+"""``tlgui train``: the engine headless, with a text progress bar and files in ``--out``.
+
+Nothing here imports torch at module level, so that ``tlgui`` can show its window first."""
 
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-
-from tlgui.core.train_events import BatchStats, EpochStats, TrainListener, UnfreezeStep
 
 
 def add_train_parser(sub) -> None:
@@ -86,7 +85,9 @@ def _multipliers(values: list[str]) -> dict[str, float]:
     return out
 
 
-def _unfreeze_steps(values: list[str]) -> list[UnfreezeStep]:
+def _unfreeze_steps(values: list[str]) -> list:
+    from tlgui.core.train_events import UnfreezeStep
+
     steps = []
     for value in values:
         epoch, _, what = value.partition(":")
@@ -95,46 +96,10 @@ def _unfreeze_steps(values: list[str]) -> list[UnfreezeStep]:
     return steps
 
 
-class TextProgress(TrainListener):
-    """One updating line per epoch on stderr, and messages as they come."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.epochs = 0
-        self.batch_start = time.perf_counter()
-
-    def on_fit_start(self, config, epochs, batches_per_epoch) -> None:
-        self.epochs = epochs
-
-    def on_batch_end(self, stats: BatchStats) -> None:
-        if not self.stream.isatty():
-            return
-        done = (stats.batch + 1) / max(stats.batches, 1)
-        bar = "#" * int(done * 20)
-        left = (stats.batches - stats.batch - 1) * (time.perf_counter() - self.batch_start) \
-            / (stats.batch + 1)
-        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} [{bar:<20}] "
-                          f"{stats.batch + 1}/{stats.batches} loss {stats.loss:.4f} "
-                          f"{stats.images_per_s:,.0f} img/s, {left:.0f}s left   ")
-        self.stream.flush()
-
-    def on_epoch_start(self, epoch: int) -> None:
-        self.batch_start = time.perf_counter()
-
-    def on_epoch_end(self, stats: EpochStats) -> None:
-        val = (f" val loss {stats.val_loss:.4f} acc {stats.val_accuracy:.3f}"
-               if stats.val_accuracy is not None else "")
-        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} train loss "
-                          f"{stats.train_loss:.4f} acc {stats.train_accuracy:.3f}{val} "
-                          f"{stats.seconds:.1f}s{' (cached)' if stats.cached else ''}\n")
-
-    def on_message(self, text: str) -> None:
-        self.stream.write(f"\r{text}\n")
-
-
 def run_train(args: argparse.Namespace) -> int:
     from safetensors.torch import save_file
 
+    from tlgui.cli_progress import TextProgress
     from tlgui.core.data_index import index_folder
     from tlgui.core.engine import Trainer
     from tlgui.core.recipe import build

@@ -5,9 +5,7 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torchvision
 from torch import fx, nn
-from torchvision.models.feature_extraction import NodePathTracer
 
 from tlgui.core.errors import SurgeryError
 from tlgui.core.provenance import store_annotation
@@ -24,6 +22,7 @@ class TracedModel:
 
 
 def _tracer_kwargs() -> dict:
+    import torchvision
     from timm.layers import _fx as timm_fx
 
     return {
@@ -35,6 +34,8 @@ def _tracer_kwargs() -> dict:
 
 def trace(model: nn.Module) -> TracedModel:
     """Trace ``model`` in eval mode (its own training flags are kept)."""
+    from torchvision.models.feature_extraction import NodePathTracer
+
     modes = {m: m.training for m in model.modules()}
     tracer = NodePathTracer(**_tracer_kwargs())
     try:

@@ -1,0 +1,43 @@
+"""The text progress of ``tlgui train``."""
+
+import sys
+import time
+
+from tlgui.core.train_events import BatchStats, EpochStats, TrainListener
+
+
+class TextProgress(TrainListener):
+    """One updating line per epoch on stderr, and messages as they come."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.epochs = 0
+        self.batch_start = time.perf_counter()
+
+    def on_fit_start(self, config, epochs, batches_per_epoch) -> None:
+        self.epochs = epochs
+
+    def on_batch_end(self, stats: BatchStats) -> None:
+        if not self.stream.isatty():
+            return
+        done = (stats.batch + 1) / max(stats.batches, 1)
+        bar = "#" * int(done * 20)
+        left = (stats.batches - stats.batch - 1) * (time.perf_counter() - self.batch_start) \
+            / (stats.batch + 1)
+        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} [{bar:<20}] "
+                          f"{stats.batch + 1}/{stats.batches} loss {stats.loss:.4f} "
+                          f"{stats.images_per_s:,.0f} img/s, {left:.0f}s left   ")
+        self.stream.flush()
+
+    def on_epoch_start(self, epoch: int) -> None:
+        self.batch_start = time.perf_counter()
+
+    def on_epoch_end(self, stats: EpochStats) -> None:
+        val = (f" val loss {stats.val_loss:.4f} acc {stats.val_accuracy:.3f}"
+               if stats.val_accuracy is not None else "")
+        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} train loss "
+                          f"{stats.train_loss:.4f} acc {stats.train_accuracy:.3f}{val} "
+                          f"{stats.seconds:.1f}s{' (cached)' if stats.cached else ''}\n")
+
+    def on_message(self, text: str) -> None:
+        self.stream.write(f"\r{text}\n")
