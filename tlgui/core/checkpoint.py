@@ -113,7 +113,8 @@ def load_state_dict_into(
         else:
             incoming[name] = tensor
             report.loaded.append(name)
-    report.missing = [k for k in own if k not in incoming and k not in {s[0] for s in report.skipped}]
+    skipped = {key for key, _, _ in report.skipped}
+    report.missing = [k for k in own if k not in incoming and k not in skipped]
     _copy_into(model, incoming)
     label = f"{source}:" if source else ""
     set_origins(model, {k: Origin("pretrained", label + k) for k in incoming})

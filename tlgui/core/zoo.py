@@ -114,7 +114,7 @@ def load_model(
     return loaded
 
 
-def _weights_from_file(model: nn.Module, spec: str, weights: str, loaded: LoadedModel) -> None:
+def _weights_from_file(model: nn.Module, weights: str, loaded: LoadedModel) -> None:
     loaded.report = checkpoint.load_weights_file(model, weights)
     loaded.notes.append(f"{Path(weights).name}: {loaded.report.summary()}")
 
@@ -136,7 +136,7 @@ def _load_default(weights: str) -> LoadedModel:
         state = checkpoint.read_state_dict(path)
         loaded.report = checkpoint.load_state_dict_by_order(model, state, source=Path(path).name)
     elif is_weights_file(weights):
-        _weights_from_file(model, DEFAULT_MODEL, weights, loaded)
+        _weights_from_file(model, weights, loaded)
     elif weights != "none":
         raise WeightsUnavailableError(
             f"the default model has weights 'default' (bundled), 'none' or a local file, "
@@ -183,7 +183,7 @@ def _load_timm(spec: str, weights: str) -> LoadedModel:
     _mark_all(model, (lambda n: Origin("pretrained", f"{spec}:{n}")) if pretrained
               else (lambda n: Origin("fresh")))
     if is_weights_file(weights):
-        _weights_from_file(model, spec, weights, loaded)
+        _weights_from_file(model, weights, loaded)
     elif weights not in ("default", "none"):
         raise WeightsUnavailableError(f"timm weights are 'default', 'none' or a file, not '{weights}'")
     return loaded
@@ -207,7 +207,7 @@ def _load_builtin(spec: str, weights: str) -> LoadedModel:
     )
     _mark_all(model, lambda n: Origin("fresh"))
     if is_weights_file(weights):
-        _weights_from_file(model, spec, weights, loaded)
+        _weights_from_file(model, weights, loaded)
     elif weights not in ("default", "none"):
         raise WeightsUnavailableError(
             f"built-in models start freshly initialised; weights must be 'none' or a file, "
@@ -248,7 +248,7 @@ def _load_torchvision(spec: str, weights: str, progress: bool) -> LoadedModel:
         loaded.report = checkpoint.load_state_dict_into(model, state, source=f"{spec}.{chosen.name}")
         loaded.weights = chosen.name
     elif file_weights:
-        _weights_from_file(model, spec, weights, loaded)
+        _weights_from_file(model, weights, loaded)
     return loaded
 
 
@@ -285,7 +285,7 @@ def _load_factory(spec: str, weights: str, trust_code: bool) -> LoadedModel:
     )
     _mark_all(model, lambda n: Origin("pretrained", f"{path.name}:{func_name}():{n}"))
     if is_weights_file(weights):
-        _weights_from_file(model, spec, weights, loaded)
+        _weights_from_file(model, weights, loaded)
     return loaded
 
 

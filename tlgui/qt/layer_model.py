@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 
 from tlgui.core.freeze import set_trainable
 from tlgui.core.tree import LayerNode, LayerTree
+from tlgui.qt.columns import NamedColumns
 
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")
 _CHECK = {"trainable": Qt.CheckState.Checked, "frozen": Qt.CheckState.Unchecked,
@@ -29,8 +30,10 @@ def toggle_op(name: str, trainable: bool, train_bn: bool) -> dict:
     return {"op": "freeze", "selectors": [name], "train_bn": train_bn}
 
 
-class LayerTreeModel(QAbstractItemModel):
+class LayerTreeModel(NamedColumns, QAbstractItemModel):
     """Columns: name, type, output shape, parameters, trainable; checkbox on the name."""
+
+    COLUMNS = COLUMNS
 
     trainable_changed = Signal(str)  # qualified name of the layer that was toggled
 
@@ -74,14 +77,6 @@ class LayerTreeModel(QAbstractItemModel):
         if not parent.isValid():
             return 1
         return len(self._node(parent).children) if parent.column() == 0 else 0
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from tlgui.core.weights import Snapshot, TensorDiff, diff
+from tlgui.qt.columns import NamedColumns
 from tlgui.qt.layout import across, stacked
 
 COLUMNS = ("Tensor", "Provenance", "Frozen", "Shape", "L2 change", "Relative", "Max |Δ|",
@@ -36,7 +37,9 @@ FILTERS = {
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class DiffTableModel(QAbstractTableModel):
+class DiffTableModel(NamedColumns, QAbstractTableModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.all_rows: list[TensorDiff] = []
@@ -55,14 +58,6 @@ class DiffTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
