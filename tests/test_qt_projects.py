@@ -84,3 +84,16 @@ def test_dropping_a_folder_opens_it_in_the_dataset_panel(qtbot, tmp_path):
     with qtbot.waitSignal(win.dataset.index_ready, timeout=30_000):
         win.dropEvent(event)
     assert win.dataset.index.root == data
+
+
+def test_training_settings_are_remembered_between_runs(qtbot):
+    win = open_window(qtbot, spec=None)
+    win.training.form.epochs.setValue(17)
+    win.training.form.optimizer.setCurrentText("sgd")
+    win.close()
+    again = open_window(qtbot, spec=None)
+    assert again.training.form.epochs.value() == 17
+    assert again.training.form.optimizer.currentText() == "sgd"
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("training/config")  # later tests start from the defaults

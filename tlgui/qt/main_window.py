@@ -1,5 +1,6 @@
 """The main window: the layer tree of the working model, and the training panel."""
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSettings, Qt
@@ -22,6 +23,7 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.heads import classifier_width
 from tlgui.core.history import UndoHistory
 from tlgui.core.recipe import Experiment, build
+from tlgui.core.train_events import TrainConfig
 from tlgui.core.tree import LayerTree
 from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.qt.branch_dialog import BranchDialog
@@ -106,6 +108,12 @@ class MainWindow(QMainWindow):
         if settings.value("window/geometry") is not None:
             self.restoreGeometry(settings.value("window/geometry"))
             self.restoreState(settings.value("window/state"))
+        if settings.value("training/config"):
+            try:
+                self.training.set_config(TrainConfig.from_dict(
+                    json.loads(settings.value("training/config"))))
+            except (TypeError, ValueError):
+                settings.remove("training/config")  # written by another version
 
     def _make_actions(self) -> None:
         model_menu = self.menuBar().addMenu("&Model")
@@ -357,6 +365,10 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
+        try:
+            settings.setValue("training/config", json.dumps(self.training.form.config().as_dict()))
+        except ValueError:
+            pass  # an unparsable "unfreeze at" entry: keep the last good settings
         super().closeEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
