@@ -8,11 +8,12 @@ Runs offscreen unless a display is set (QT_QPA_PLATFORM=offscreen is the default
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.qt.main_window import MainWindow  # noqa: E402
@@ -27,8 +28,12 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv)
+    app.setOrganizationName("tlgui-screenshots")  # a fresh layout, not the user's
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     window = MainWindow()
     window.resize(1400, 900)
+    window.resizeDocks([window.docks["Training"]], [520], Qt.Orientation.Vertical)
     window.show()
     saved: list[Path] = []
 
@@ -41,6 +46,7 @@ def main() -> int:
         QTimer.singleShot(300, lambda: shoot_and_quit(info))
 
     def shoot_and_quit(info: dict) -> None:
+        window.docks["Training"].raise_()
         grab(window, "main-window")
         grab(window.view, "model-panel")
         print(f"training: {info['epochs']} epochs, error: {info['error']}")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -82,7 +83,10 @@ class DatasetPanel(QWidget):
         side = QTabWidget()
         side.addTab(self.chart, "Classes")
         side.addTab(self.bad_list, "Bad files")
-        side.addTab(self.preview, "Augmentation")
+        preview_area = QScrollArea()  # keeps the panel's minimum height small
+        preview_area.setWidget(self.preview)
+        preview_area.setWidgetResizable(True)
+        side.addTab(preview_area, "Augmentation")
         splitter = across(self.grid, side, stretch=(3, 2))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -4,7 +4,14 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QHeaderView,
@@ -57,7 +64,8 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("tlgui")
-        self.resize(1280, 800)
+        screen = QGuiApplication.primaryScreen().availableGeometry()
+        self.resize(min(1280, screen.width()), min(800, screen.height()))
         self.experiment: Experiment | None = None
         self.history: UndoHistory | None = None
         self.layer_model: LayerTreeModel | None = None
@@ -95,7 +103,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
         self.tabifyDockWidget(self.docks["Weights"], self.docks["Log"])
         self.docks["Training"].raise_()
-        self.resizeDocks([self.docks["Training"]], [360], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Training"]], [self.height() * 11 // 20], Qt.Orientation.Vertical)
         if DEMO_DATA.is_dir():
             self.dataset.open_folder(str(DEMO_DATA))
 

@@ -22,11 +22,14 @@ def default_cache_dir() -> Path:
 
 
 def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
-    """A QImage of at most ``size`` pixels a side; JPEGs decode at reduced scale (draft)."""
+    """A ``size`` x ``size`` QImage with the picture centred (every grid cell lines up);
+    JPEGs decode at reduced scale (draft)."""
     with Image.open(path) as image:
         image.draft("RGB", (size * 2, size * 2))
         image.thumbnail((size, size))
-        rgb = image.convert("RGB")
+        picture = image.convert("RGB")
+    rgb = Image.new("RGB", (size, size), (255, 255, 255))
+    rgb.paste(picture, ((size - picture.width) // 2, (size - picture.height) // 2))
     data = rgb.tobytes()
     return QImage(data, rgb.width, rgb.height, rgb.width * 3,
                   QImage.Format.Format_RGB888).copy()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +35,7 @@ def _plot(title: str, y_label: str, x_label: str = "epoch") -> pg.PlotWidget:
     widget.setLabel("left", y_label)
     widget.getAxis("left").enableAutoSIPrefix(False)
     widget.addLegend(offset=(-10, 10))
-    widget.setMinimumHeight(140)
+    widget.setMinimumHeight(80)
     return widget
 
 
@@ -73,6 +74,11 @@ class TrainingPanel(QWidget):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
+        settings = QScrollArea()  # the dock can shrink below the form's height
+        settings.setWidget(left_widget)
+        settings.setWidgetResizable(True)
+        settings.setFrameShape(QScrollArea.Shape.NoFrame)
+        settings.setMinimumWidth(left_widget.sizeHint().width() + 20)
 
         self.loss_plot = _plot("Loss per epoch", "loss")
         self.acc_plot = _plot("Accuracy per epoch", "accuracy")
@@ -90,7 +96,7 @@ class TrainingPanel(QWidget):
         self.history: list[dict] = []  # completed epochs of the latest run
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
-        splitter = across(left_widget, stacked(self.loss_plot, self.acc_plot, self.batch_plot,
+        splitter = across(settings, stacked(self.loss_plot, self.acc_plot, self.batch_plot,
                                                self.log), stretch=(0, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
