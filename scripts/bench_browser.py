@@ -17,11 +17,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.core.data_index import index_folder  # noqa: E402
 from tlgui.qt.dataset_panel import DatasetPanel  # noqa: E402
+from tlgui.qt.stall_watch import StallWatch  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "hymenoptera_demo"
 
@@ -84,19 +85,8 @@ def main() -> int:
     panel = DatasetPanel(thumbnail_dir=thumbs)
     panel.resize(1400, 900)
     panel.show()
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    ticker = QTimer()
-    ticker.timeout.connect(tick)
-    ticker.start(5)
+    watch = StallWatch(interval_ms=5)
+    watch.start()
     results: dict[str, float] = {"rss_before": rss_mb()}
     opened = time.perf_counter()
     panel.open_folder(str(root))
@@ -129,9 +119,9 @@ def main() -> int:
 
     QTimer.singleShot(0, first_screen)
     app.exec()
-    ticker.stop()
+    watch.stop()
     panel.shutdown()
-    stalls = sorted(gaps)[-3:]
+    stalls = [gap * 1000 for gap in watch.longest(3)]
     print(f"first screen of thumbnails: {results['first_screen'] * 1000:.0f} ms "
           f"({results['on_screen']:.0f} thumbnails, cold cache)")
     print(f"scrolled to the end page by page in {results['scroll_end']:.1f} s")
