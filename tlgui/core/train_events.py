@@ -7,7 +7,6 @@ forward them across threads.
 
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 
 @dataclass
@@ -130,6 +129,3 @@ class StopToken:
     def stopped(self) -> bool:
         return self._event.is_set()
 
-
-def checkpoint_path(directory: str | Path, name: str = "last") -> Path:
-    return Path(directory) / f"{name}.pt"
