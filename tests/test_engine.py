@@ -245,3 +245,8 @@ def test_feature_cache_on_disk_is_reused_and_invalidated(folder, tmp_path):
         exp.model.get_submodule("features.0.0").weight.add_(0.1)  # the frozen part changed
     _, reused = compute_features(split, files, exp.loaded.transform, **kwargs)
     assert not reused and len(list(tmp_path.glob("*/values.npy"))) == 2
+
+
+def test_loader_workers_decode_in_parallel_processes(folder):
+    _, result = fit(head_only(), folder, epochs=1, cache="off", workers=2)
+    assert result.error is None and len(result.history) == 1

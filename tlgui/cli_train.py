@@ -43,7 +43,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--amp", action="store_true", help="mixed precision on CUDA")
     p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--workers", type=int, default=-1,
+                   help="DataLoader workers (default: up to 4 on CUDA, none on the CPU)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     p.add_argument("--out", required=True, metavar="DIR")

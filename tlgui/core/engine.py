@@ -3,6 +3,7 @@ feature caching, checkpoints with resume, and an integrity report after every ru
 
 import copy
 import math
+import os
 import time
 from pathlib import Path
 
@@ -201,7 +202,11 @@ class Trainer:
 
     def _loader(self, dataset, *, shuffle: bool, epoch: int):
         cfg = self.config
-        workers = 0 if self.split is not None else cfg.workers
+        workers = cfg.workers
+        if workers < 0:  # auto: decoding in parallel pays off when a GPU waits for it
+            workers = min(4, os.cpu_count() or 1) if self.device.type == "cuda" else 0
+        if self.split is not None:
+            workers = 0  # cached features are in memory already
         return make_loader(dataset, cfg.batch_size, shuffle=shuffle, seed=cfg.seed + epoch,
                            workers=workers, pin_memory=self.device.type == "cuda")
 

@@ -37,7 +37,7 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False
     channels_last: bool = False
-    workers: int = 0
+    workers: int = -1  # DataLoader workers; -1: up to 4 on CUDA, none on the CPU
     seed: int = 0
     checkpoint_dir: str | None = None
 
