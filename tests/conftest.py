@@ -25,6 +25,18 @@ def isolated_qt_settings(tmp_path_factory):
                       str(tmp_path_factory.mktemp("qt-settings")))
 
 
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread(request):
+    """As the app does: no automatic garbage collection on training or loader threads."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    from tlgui.qt.gc_guard import install
+
+    install(request.getfixturevalue("qapp"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -80,3 +80,19 @@ def test_head_is_replaced_for_the_data_classes(window, qtbot, tmp_path):
     assert window.experiment.model.get_submodule("classifier.7").out_features == 3
     assert window.experiment.ops[-1] == {"op": "replace_head", "num_classes": 3}
     assert window.layer_model.tree.nodes["classifier.7"].output_shape == (1, 3)
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, qapp):
+    import gc
+
+    from tlgui.qt.gc_guard import install
+
+    collector = install(qapp)
+    assert not gc.isenabled()
+    garbage = []
+    for _ in range(2000):
+        cycle = []
+        cycle.append(cycle)
+        garbage.append(cycle)
+    del garbage
+    assert collector.collect() >= 0

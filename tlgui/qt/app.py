@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
+from tlgui.qt.gc_guard import install as install_collector
 from tlgui.qt.platform_check import display_problem
 
 
@@ -29,6 +30,7 @@ def run_app(model: str = "default") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("tlgui")
     app.setOrganizationName("tlgui")
+    install_collector(app)
     splash = _splash()
     app.processEvents()
     from tlgui.qt.main_window import MainWindow  # imports torch: the slow part
