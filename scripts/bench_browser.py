@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.core.data_index import index_folder  # noqa: E402
 from tlgui.qt.dataset_panel import DatasetPanel  # noqa: E402
+from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
 from tlgui.qt.stall_watch import StallWatch  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "hymenoptera_demo"
@@ -81,6 +82,7 @@ def main() -> int:
           f"{index_seconds * 1000:.0f} ms")
 
     app = QApplication(sys.argv)
+    install_collector(app)
     thumbs = Path(tempfile.mkdtemp(prefix="tlgui-thumbs-"))  # a cold thumbnail cache
     panel = DatasetPanel(thumbnail_dir=thumbs)
     panel.resize(1400, 900)

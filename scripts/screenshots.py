@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
 from tlgui.qt.main_window import MainWindow  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv)
+    install_collector(app)
     app.setOrganizationName("tlgui-screenshots")  # a fresh layout, not the user's
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
