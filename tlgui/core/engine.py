@@ -79,7 +79,6 @@ class Trainer:
             phases = self._phases()
             self._apply_unfreezing(upto=start)
             if state:
-                set_trainable(self.model, [""], False)
                 for name, param in self.model.named_parameters():
                     param.requires_grad_(name in state["trainable"])
                 self.model.load_state_dict(state["model"])
@@ -308,10 +307,7 @@ class Trainer:
         return stats
 
     def _checkpoint(self, epoch: int, stats: EpochStats) -> None:
-        score = stats.val_accuracy if stats.val_accuracy is not None else -stats.train_loss
-        best = [h.val_accuracy if h.val_accuracy is not None else -h.train_loss
-                for h in self.result.history]
-        is_best = score >= max(best)
+        is_best = _score(stats) >= max(map(_score, self.result.history))
         if is_best:
             self.result.best_epoch = epoch
         if not self.config.checkpoint_dir:
@@ -325,6 +321,11 @@ class Trainer:
         }
         path = checkpoints.save(self.config.checkpoint_dir, state, best=is_best)
         self._say(f"checkpoint saved: {path}" + (" (best so far)" if is_best else ""))
+
+
+def _score(stats: EpochStats) -> float:
+    """What "best" means: validation accuracy, or lower training loss without validation."""
+    return stats.val_accuracy if stats.val_accuracy is not None else -stats.train_loss
 
 
 def _explain(exc: BaseException) -> str:
