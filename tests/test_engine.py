@@ -152,7 +152,8 @@ def test_an_exception_ends_the_run_cleanly(folder):
     exp.model.get_submodule("classifier.7").forward = lambda x: (_ for _ in ()).throw(
         RuntimeError("boom"))
     _, result = fit(exp, folder, [recorder], cache="off")
-    assert result.error == "RuntimeError: boom"
+    assert result.error.startswith("unexpected error (boom).") and "report" in result.error
+    assert "RuntimeError" not in result.error
     assert recorder.events[0] == "fit_start" and recorder.events[-1] == "fit_end"
 
 

@@ -20,7 +20,7 @@ def test_search_weights_and_availability(qtbot):
     assert dialog.available.text() in ("in cache", "needs download")
     dialog.weights.setCurrentText("none")
     assert dialog.available.text() == "random initialisation"
-    assert dialog.choice() == ("resnet18", "none", False)
+    assert dialog.choice() == ("resnet18", "none", False, None)
 
 
 def test_factory_runs_only_when_trusted(qtbot, tmp_path, monkeypatch):

@@ -54,10 +54,11 @@ def test_stop_mid_run_then_train_to_the_end_with_live_plots(window, qtbot):
     assert "integrity PASS" in panel.log.toPlainText()
     worst = watch.longest()[0]
     print(f"event loop: {len(watch.gaps)} ticks, longest gap {worst * 1000:.0f} ms")
-    assert len(watch.gaps) > 20 and worst < 0.5, f"the window froze for {worst:.2f} s"
+    # generous: this proves the loop keeps running, not a speed (timings are for benchmarks)
+    assert len(watch.gaps) > 20 and worst < 5, f"the window froze for {worst:.2f} s"
 
 
-def test_bad_settings_are_reported_without_starting(window):
+def test_bad_settings_are_reported_without_starting(window, tmp_path):
     panel = window.training
     good = panel.form.data_edit.text()
     panel.form.data_edit.setText("/no/such/folder")
@@ -66,7 +67,13 @@ def test_bad_settings_are_reported_without_starting(window):
     panel.form.data_edit.setText(good)
     panel.form.unfreeze.setText("soon")
     panel.start_button.click()
-    assert "is not epoch:all" in panel.status.text()
+    assert "look like 3:all" in panel.status.text() and not panel.is_running()
+    assert "soon" in panel.form.unfreeze.toolTip()
+    panel.form.unfreeze.setText("")
+    panel.form.data_edit.setText(str(make_image_folder(tmp_path / "one", per_class=4,
+                                                       val_per_class=2, classes=("red",))))
+    panel.start_button.click()
+    assert "a classifier needs at least two" in panel.status.text() and not panel.is_running()
 
 
 def test_head_is_replaced_for_the_data_classes(window, qtbot, tmp_path):

@@ -7,6 +7,7 @@ from PIL import Image
 
 from tlgui.core import (
     FactoryError,
+    TlguiError,
     UnknownModelError,
     WeightsUnavailableError,
     load_model,
@@ -139,8 +140,12 @@ def factory_file(tmp_path) -> Path:
 def test_python_factory_needs_explicit_trust(factory_file):
     with pytest.raises(FactoryError, match="--trust-code"):
         load_model(f"{factory_file}:create")
-    loaded = load_model(f"{factory_file}:create", "none", trust_code=True)
+    with pytest.raises(TlguiError, match="ran on none of the input sizes tried"):
+        load_model(f"{factory_file}:create", "none", trust_code=True)
+    loaded = load_model(f"{factory_file}:create", "none", trust_code=True, input_size=(3, 8, 8))
     assert loaded.model[1].out_features == 4 and len(loaded.class_names) == 4
+    assert loaded.input_size == (3, 8, 8) and loaded.transform(Image.new("RGB", (20, 30))).shape \
+        == (3, 8, 8)
 
 
 @pytest.mark.parametrize("func, message", [

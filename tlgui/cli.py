@@ -3,6 +3,7 @@
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 
 from tlgui import __version__
@@ -18,6 +19,9 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust-code", action="store_true",
                         help="allow running the Python file named by a file.py:factory model")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--input-size", metavar="CxHxW",
+                        help="the model's input size, e.g. 3x32x32 (default: what the model "
+                             "declares, or the first size tried that runs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 still print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     if args.command in (None, "gui"):
         from tlgui.qt.app import run_app
 
         return run_app(getattr(args, "model", "default"))
-    from tlgui.core.errors import TlguiError
+    from tlgui.core.errors import TlguiError, user_message
 
     try:
         if args.command == "inspect":
@@ -71,13 +78,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TlguiError as exc:
         print(f"tlgui: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("tlgui: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: the details, then one line saying how to report it
+        traceback.print_exc()
+        print(f"tlgui: error: {user_message(exc)}", file=sys.stderr)
+        return 1
 
 
 def _load(args: argparse.Namespace, num_classes: int | None = None):
+    from tlgui.core.validate import check_num_classes, parse_input_size
     from tlgui.core.zoo import load_model
 
+    if num_classes is not None:
+        check_num_classes(num_classes)
+    size = parse_input_size(args.input_size) if args.input_size else None
     return load_model(args.model, args.weights, num_classes=num_classes,
-                      trust_code=args.trust_code, progress=not args.json)
+                      trust_code=args.trust_code, progress=not args.json, input_size=size)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -103,7 +121,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from tlgui.core.predict import predict_files
+    from tlgui.core.validate import check_topk
 
+    check_topk(args.topk)
     loaded = _load(args)
     results = predict_files(loaded, args.images, topk=args.topk)
     if args.json:
@@ -121,7 +141,9 @@ def _predict(args: argparse.Namespace) -> int:
 def _data(args: argparse.Namespace) -> int:
     from tlgui.core.data_index import index_folder
     from tlgui.core.image_check import conversion_notes, find_bad_files
+    from tlgui.core.validate import check_split_ratio
 
+    check_split_ratio(args.split_ratio)
     index = index_folder(args.folder, split_ratio=args.split_ratio, seed=args.seed)
     doc = index.as_dict()
     if args.check:

@@ -45,7 +45,14 @@ def add_train_parser(sub) -> None:
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--workers", type=int, default=-1,
                    help="DataLoader workers (default: up to 4 on CUDA, none on the CPU)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="governs everything random: head and branch initialisation, the split, "
+                        "shuffling, augmentation, dropout (default: %(default)s)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="use deterministic algorithms (same run on CUDA too; slower there)")
+    p.add_argument("--input-size", metavar="CxHxW",
+                   help="the model's input size, e.g. 3x32x32 (default: what the model "
+                        "declares, or the first size tried that runs)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     p.add_argument("--out", required=True, metavar="DIR")
 
@@ -54,12 +61,25 @@ def _selectors(values: list[str]) -> list[str | int]:
     return [int(v) if v.lstrip("-").isdigit() else v for v in values]
 
 
+def load_op(args: argparse.Namespace) -> dict:
+    """The recipe's first step from the command line: model, weights, seed, input size."""
+    from tlgui.core.validate import parse_input_size
+
+    op = {"op": "load", "model": args.model, "weights": args.weights,
+          "seed": getattr(args, "seed", 0)}
+    if getattr(args, "input_size", None):
+        op["input_size"] = list(parse_input_size(args.input_size))
+    return op
+
+
 def recipe_from_args(args: argparse.Namespace, num_classes: int) -> list[dict]:
-    ops: list[dict] = [{"op": "load", "model": args.model, "weights": args.weights}]
+    from tlgui.core.errors import ValidationError
+
+    ops: list[dict] = [load_op(args)]
     if args.branch:
         parts = args.branch.split(":")
-        if len(parts) < 2:
-            raise SystemExit("tlgui: error: --branch needs FORK:JOIN[:init[:merge]]")
+        if len(parts) < 2 or not all(parts[:2]):
+            raise ValidationError(f"--branch needs FORK:JOIN[:init[:merge]], not '{args.branch}'")
         ops.append({"op": "branch", "fork": parts[0], "join": parts[1],
                     "init": parts[2] if len(parts) > 2 else "copy",
                     "merge": parts[3] if len(parts) > 3 else "concat",
@@ -74,56 +94,53 @@ def recipe_from_args(args: argparse.Namespace, num_classes: int) -> list[dict]:
 
 
 def _multipliers(values: list[str]) -> dict[str, float]:
+    from tlgui.core.errors import ValidationError
+
     out = {}
     for value in values:
         pattern, _, factor = value.rpartition("=")
         try:
             out[pattern] = float(factor)
         except ValueError:
-            raise SystemExit(f"tlgui: error: --lr-mult needs PATTERN=FACTOR, not '{value}'") from None
+            pattern = ""
         if not pattern:
-            raise SystemExit(f"tlgui: error: --lr-mult needs PATTERN=FACTOR, not '{value}'")
+            raise ValidationError(f"--lr-mult needs PATTERN=FACTOR, not '{value}'")
     return out
-
-
-def _unfreeze_steps(values: list[str]) -> list:
-    from tlgui.core.train_events import UnfreezeStep
-
-    steps = []
-    for value in values:
-        epoch, _, what = value.partition(":")
-        steps.append(UnfreezeStep(epoch=int(epoch) - 1,
-                                  what=int(what) if what.isdigit() else (what or "all")))
-    return steps
 
 
 def run_train(args: argparse.Namespace) -> int:
     from safetensors.torch import save_file
 
     from tlgui.cli_progress import TextProgress
+    from tlgui.core import checkpoints
     from tlgui.core.data_index import index_folder
     from tlgui.core.engine import Trainer
     from tlgui.core.recipe import build
     from tlgui.core.train_events import TrainConfig
+    from tlgui.core.validate import check_config, check_data, check_split_ratio, parse_unfreeze
 
     out = Path(args.out)
-    data = index_folder(args.data, split_ratio=args.split_ratio, seed=args.seed)
-    for warning in data.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    ops = recipe_from_args(args, len(data.classes))
-    experiment = build(ops, trust_code=args.trust_code)
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         schedule=args.schedule, pretrained_lr_mult=args.pretrained_lr_mult,
         lr_spread=args.lr_spread, lr_multipliers=_multipliers(args.lr_mult),
-        unfreeze=_unfreeze_steps(args.unfreeze_at), train_bn=args.train_bn,
+        unfreeze=parse_unfreeze(args.unfreeze_at), train_bn=args.train_bn,
         augment=args.augment, cache=args.cache, cache_dir=args.cache_dir, device=args.device,
         amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,
-        checkpoint_dir=str(out / "checkpoints"))
+        deterministic=args.deterministic, checkpoint_dir=str(out / "checkpoints"))
+    check_config(config)
+    check_split_ratio(args.split_ratio)
+    resume = Path(args.resume) / "checkpoints" if args.resume else None
+    if resume is not None:
+        checkpoints.load(resume)  # a plain error now rather than after loading the model
+    data = index_folder(args.data, split_ratio=args.split_ratio, seed=args.seed)
+    check_data(data)
+    for warning in data.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    experiment = build(recipe_from_args(args, len(data.classes)), trust_code=args.trust_code)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
                       listeners=[TextProgress()], original=experiment.original)
-    resume = Path(args.resume) / "checkpoints" if args.resume else None
     result = trainer.fit(resume_from=resume)
     run = {"recipe": experiment.ops, "config": config.as_dict(), "classes": data.classes,
            "data": str(data.root)}

@@ -18,7 +18,7 @@ from tlgui.core.errors import SurgeryError
 from tlgui.core.graph import ancestors, descendants, output_shapes, trace
 from tlgui.core.heads import find_classifier
 from tlgui.core.provenance import Origin, set_origins, store_annotation
-from tlgui.core.tree import TYPE_NAMES, guess_input_size
+from tlgui.core.tree import TYPE_NAMES, find_input_size
 
 Init = Literal["copy", "fresh"]
 Merge = Literal["concat", "sum", "mean"]
@@ -46,7 +46,7 @@ def add_parallel_branch(
         raise SurgeryError(f"init must be 'copy' or 'fresh', not '{init}'")
     if merge not in ("concat", "sum", "mean"):
         raise SurgeryError(f"merge must be 'concat', 'sum' or 'mean', not '{merge}'")
-    example = torch.zeros(1, *(input_size or guess_input_size(model)))
+    example = torch.zeros(1, *find_input_size(model, input_size))
     traced = trace(copy.deepcopy(model))
     gm = traced.module
     fork_node = _lookup(traced.nodes, fork, "fork")

@@ -5,6 +5,8 @@
 """
 
 import pickle
+import pickletools
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,11 +61,16 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             return load_file(str(path), device="cpu")
         except (SafetensorError, OSError, ValueError) as exc:
             raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from exc
+    if not _looks_like_pickle(path):
+        raise CheckpointError(
+            f"{path} is not a PyTorch checkpoint: it is neither a torch.save archive nor a "
+            "pickle (empty, damaged, or another kind of file)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "weights only" not in str(exc).lower():
-            raise CheckpointError(f"{path} is not a PyTorch checkpoint: {exc}") from exc
+        if "weights only" not in str(exc).lower() or not _imports_code(path):
+            raise CheckpointError(f"{path} is not a readable PyTorch checkpoint (damaged or "
+                                  "truncated)") from exc
         raise UnsafeCheckpointError(
             f"{path} holds Python objects that would run code when loaded, so tlgui refused it "
             f"(torch.load with weights_only=True said: {str(exc).splitlines()[0]}). "
@@ -72,9 +79,35 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         ) from exc
     except Exception as exc:  # garbage input fails in many ways (KeyError, EOFError, ...)
         raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint (truncated or another format): {exc}"
+            f"{path} is not a PyTorch checkpoint (truncated or another format)"
         ) from exc
     return _flatten(obj, path)
+
+
+def _looks_like_pickle(path: Path) -> bool:
+    """A torch.save zip archive, or a pickle (protocol 2 or later starts with 0x80)."""
+    if zipfile.is_zipfile(path):
+        return True
+    with path.open("rb") as handle:
+        return handle.read(1) == b"\x80"
+
+
+def _pickle_bytes(path: Path) -> bytes:
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            name = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+            return archive.read(name) if name else b""
+    return path.read_bytes()
+
+
+def _imports_code(path: Path) -> bool:
+    """Whether a pickle that weights_only refused is whole and names Python objects (so it
+    was refused for what loading it would run), rather than being damaged."""
+    try:
+        names = [op.name for op, _, _ in pickletools.genops(_pickle_bytes(path))]
+    except (ValueError, EOFError, zipfile.BadZipFile, OSError):
+        return False
+    return bool({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ"} & set(names))
 
 
 def _flatten(obj: object, path: Path) -> dict[str, torch.Tensor]:
@@ -152,5 +185,16 @@ def _copy_into(model: nn.Module, tensors: dict[str, torch.Tensor]) -> None:
 
 
 def load_weights_file(model: nn.Module, path: str | Path) -> LoadReport:
-    """Load a local weights file into ``model`` and report what matched."""
-    return load_state_dict_into(model, read_state_dict(path), source=Path(path).name)
+    """Load a local weights file into ``model`` and report what matched; a file that
+    matches none of the model's tensors is an error (another architecture's weights)."""
+    state = read_state_dict(path)
+    if not state:
+        raise CheckpointError(f"{path} holds no tensors")
+    report = load_state_dict_into(model, state, source=Path(path).name)
+    if not report.loaded:
+        reason = (f"all {len(report.skipped)} tensors with matching names have other shapes"
+                  if report.skipped else "none of its tensor names are in the model")
+        raise CheckpointError(
+            f"{path} does not fit this model: {reason} (it is probably for another "
+            f"architecture, e.g. {next(iter(state))} ...)")
+    return report

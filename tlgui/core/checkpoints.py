@@ -18,9 +18,19 @@ def atomic_save(obj: object, path: Path) -> None:
     try:
         torch.save(obj, temp)
         os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise CheckpointError(write_failure(path, exc)) from exc
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """One sentence for a failed atomic write: why, and that the previous file is intact."""
+    why = exc.strerror or str(exc) or "input/output error"
+    kept = "the previous file is intact" if path.exists() else "nothing was written"
+    return f"could not write {path} ({why.lower()}); {kept}"
 
 
 def save(directory: str | Path, state: dict, *, best: bool) -> Path:
@@ -40,8 +50,13 @@ def load(directory_or_file: str | Path) -> dict:
     if path.is_dir():
         path = path / "last.pt"
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint to resume from at {path}")
+        raise CheckpointError(f"there is no checkpoint to resume from at {path}; resume takes "
+                              "the output folder of an earlier run (it holds checkpoints/last.pt)")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError(f"cannot resume from {path}: {exc}") from exc
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # damaged files fail in many ways
+        raise CheckpointError(f"cannot resume from {path}: the file is damaged or not a "
+                              "tlgui checkpoint") from exc
+    if not isinstance(state, dict) or not {"model", "epoch", "history"} <= set(state):
+        raise CheckpointError(f"cannot resume from {path}: it is not a tlgui training checkpoint")
+    return state

@@ -71,6 +71,9 @@ def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0) -
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return _index_csv(root)
+    if root.is_file():
+        raise DataError(f"{root} is a file; give the folder that holds the class folders "
+                        "(or train/ and val/), or a CSV of path,label rows")
     if not root.is_dir():
         raise DataError(f"data folder not found: {root}")
     train_dir = _find_split_dir(root, ("train",))
@@ -97,7 +100,7 @@ def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0) -
 
 
 def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
-    if not 0 < ratio < 1:
+    if not 0 < ratio < 1:  # also false for nan
         raise DataError(f"the split ratio must be between 0 and 1, not {ratio}")
     per_class = _class_files(root)
     if not per_class:
@@ -120,7 +123,7 @@ def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
 
 def _index_csv(path: Path) -> DataIndex:
     rows: list[tuple[Path, str, str]] = []
-    with path.open(newline="") as handle:
+    with path.open(newline="", errors="replace") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or row[0].startswith("#") or (number == 1 and row[0].lower() == "path"):
                 continue

@@ -26,6 +26,7 @@ class TransformSpec:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     interpolation: T.InterpolationMode
+    channels: int = 3
 
 
 def describe_eval_transform(transform: Callable) -> TransformSpec:
@@ -43,6 +44,8 @@ def describe_eval_transform(transform: Callable) -> TransformSpec:
             spec["interpolation"] = step.interpolation
         elif isinstance(step, T.CenterCrop):
             spec["size"] = int(step.size[0])
+        elif isinstance(step, T.Grayscale):
+            spec["channels"] = step.num_output_channels
         elif isinstance(step, T.Normalize):
             spec.update(mean=tuple(float(m) for m in step.mean),
                         std=tuple(float(s) for s in step.std))
@@ -66,6 +69,8 @@ def train_transform(eval_transform: Callable, preset: str) -> Callable:
     ]
     if preset == "strong":
         steps += [T.ColorJitter(0.3, 0.3, 0.3, 0.05), T.RandomRotation(15)]
+    if spec.channels == 1:
+        steps.append(T.Grayscale(1))
     steps += [T.ToTensor(), T.Normalize(spec.mean, spec.std)]
     return T.Compose(steps)
 

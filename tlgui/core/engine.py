@@ -5,6 +5,7 @@ import copy
 import math
 import os
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,10 @@ import torch
 from torch import nn
 
 from tlgui.core import checkpoints
-from tlgui.core.data_index import DataIndex
+from tlgui.core.data_index import DataError, DataIndex
 from tlgui.core.datasets import ImageFiles, make_loader, train_transform
 from tlgui.core.devices import describe, pick_device
+from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.feature_cache import CachedFeatures, Features, compute_features, find_cut
 from tlgui.core.freeze import set_train_mode, set_trainable, unfreeze_all
 from tlgui.core.image_check import find_bad_files
@@ -29,10 +31,11 @@ from tlgui.core.train_events import (
     TrainListener,
     ValidationStats,
 )
+from tlgui.core.validate import check_config, check_data
 from tlgui.core.weights import snapshot
 
 
-class NonFiniteLoss(RuntimeError):
+class NonFiniteLoss(TlguiError, RuntimeError):
     pass
 
 
@@ -49,6 +52,8 @@ class Trainer:
         self.listeners = list(listeners)
         self.stop = stop or StopToken()
         self.original = original
+        check_config(config)
+        check_data(data)
         self.device = pick_device(config.device)
         self.integrity: IntegrityReport | None = None
         self.before = None  # the snapshot taken when fit() starts
@@ -67,7 +72,9 @@ class Trainer:
         failures: they end the run cleanly and are reported in ``result.error``."""
         cfg = self.config
         started = False
+        deterministic = torch.are_deterministic_algorithms_enabled()
         try:
+            self._set_deterministic(cfg.deterministic)
             self._prepare_data()
             before = self.before = snapshot(self.model)
             original_before = snapshot(self.original) if self.original is not None else None
@@ -102,13 +109,27 @@ class Trainer:
             self._say(self.integrity.summary())
         except Exception as exc:  # the run ends cleanly, with the reason shown
             self.result.error = _explain(exc)
+            if not isinstance(exc, (TlguiError, torch.cuda.OutOfMemoryError, InterruptedError)):
+                self._say("".join(traceback.format_exception(exc)).rstrip())
             self._emit("on_exception", exc, self.result.error)
         finally:
+            torch.use_deterministic_algorithms(deterministic)
             self.model.eval()
             if not started:
                 self._emit("on_fit_start", cfg, cfg.epochs, 0)
             self._emit("on_fit_end", self.result)
         return self.result
+
+    def _set_deterministic(self, on: bool) -> None:
+        """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse."""
+        if on:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.backends.cudnn.benchmark = False
+            if self.device.type == "cuda":
+                self._say("deterministic algorithms on: CUDA training is slower (deterministic "
+                          "kernels, no cuDNN autotuning) and an operation without a "
+                          "deterministic version stops the run with its name")
+        torch.use_deterministic_algorithms(on)
 
     def _prepare_data(self) -> None:
         self.train_files = self.data.splits["train"]
@@ -120,7 +141,8 @@ class Trainer:
         self.train_files = [s for s in self.train_files if s[0] not in bad]
         self.valid_files = [s for s in self.valid_files if s[0] not in bad]
         if not self.train_files:
-            raise ValueError("no readable training images")
+            raise DataError(f"none of the {len(bad)} training images in {self.data.root} can be "
+                            "read")
 
     def _phases(self) -> list[int]:
         """Epochs at which the trainable set changes (the optimiser is rebuilt there)."""
@@ -335,6 +357,6 @@ def _explain(exc: BaseException) -> str:
                 "(AMP), freeze more layers, or cache features.")
     if isinstance(exc, InterruptedError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return user_message(exc)
 
 

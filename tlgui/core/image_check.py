@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 # Photos have hundreds of colours even at 128x128; "image not found" graphics have a few dozen.
 PLACEHOLDER_MAX_COLOURS = 64
 HUGE_PIXELS = 50_000_000
+MIN_SIDE = 8
 
 
 def quick_check(path: str | Path) -> str | None:
@@ -31,6 +32,8 @@ def quick_check(path: str | Path) -> str | None:
                 width, height = image.size
                 if width * height > HUGE_PIXELS:
                     return f"huge image ({width}x{height}); resize it below {HUGE_PIXELS:,} pixels"
+                if min(width, height) < MIN_SIDE:
+                    return f"too small to learn from ({width}x{height} pixels)"
                 if image.mode == "P" or image.format == "GIF":
                     return _placeholder_reason(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

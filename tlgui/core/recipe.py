@@ -4,12 +4,17 @@
 ``replace_head``, ``branch``, ``freeze``, ``unfreeze``, ``preset``, ``freeze_up_to`` and
 ``unfreeze_from``. The same list rebuilds the model in the app, on the command line, and
 in a saved project.
+
+Operations that initialise tensors (a new head, a fresh branch) draw from a generator seeded
+with the recipe's seed (``load``'s ``seed``, 0 when absent) and the step's position, so the
+same recipe gives bit-identical weights wherever and whenever it is replayed.
 """
 
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import torch
 from torch import nn
 
 from tlgui.core.branch import add_parallel_branch
@@ -23,6 +28,7 @@ from tlgui.core.freeze import (
     unfreeze_from,
 )
 from tlgui.core.heads import replace_head
+from tlgui.core.validate import check_operation, check_recipe
 from tlgui.core.zoo import LoadedModel, load_model
 
 PRESETS = ("head-only", "all")
@@ -39,6 +45,10 @@ class Experiment:
     @property
     def original(self) -> nn.Module:
         return self.loaded.model
+
+    @property
+    def seed(self) -> int:
+        return int(self.ops[0].get("seed", 0)) if self.ops else 0
 
 
 def _replace_head(exp: Experiment, op: dict) -> None:
@@ -90,20 +100,28 @@ OPERATIONS: dict[str, Callable[[Experiment, dict], None]] = {
 
 def apply(exp: Experiment, op: dict) -> None:
     """Apply one operation to the working model and record it."""
-    if op.get("op") not in OPERATIONS:
-        raise TlguiError(f"unknown recipe operation {op.get('op')!r}; known: "
-                         f"{', '.join(OPERATIONS)}")
-    OPERATIONS[op["op"]](exp, op)
+    check_operation(op, len(exp.ops) + 1)
+    if op["op"] not in OPERATIONS:
+        raise TlguiError(f"recipe step {len(exp.ops) + 1}: 'load' can only come first")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(step_seed(exp.seed, len(exp.ops)))
+        OPERATIONS[op["op"]](exp, op)
     exp.ops.append(dict(op))
+
+
+def step_seed(seed: int, position: int) -> int:
+    """The seed of recipe step ``position``: distinct per step, fixed by the recipe's seed."""
+    return (seed * 1_000_003 + position) % (2**63 - 1)
 
 
 def build(ops: list[dict], *, trust_code: bool = False) -> Experiment:
     """Replay a recipe: the first operation must be ``load``."""
-    if not ops or ops[0].get("op") != "load":
-        raise TlguiError("a recipe starts with a 'load' operation naming the model")
+    check_recipe(ops)
     first = ops[0]
+    size = first.get("input_size")
     loaded = load_model(first["model"], first.get("weights", "default"),
-                        trust_code=trust_code or first.get("trust_code", False))
+                        trust_code=trust_code or first.get("trust_code", False),
+                        input_size=tuple(size) if size else None)
     exp = Experiment(loaded=loaded, model=copy.deepcopy(loaded.model), ops=[dict(first)])
     for op in ops[1:]:
         apply(exp, op)

@@ -39,6 +39,7 @@ class TrainConfig:
     channels_last: bool = False
     workers: int = -1  # DataLoader workers; -1: up to 4 on CUDA, none on the CPU
     seed: int = 0
+    deterministic: bool = False  # torch.use_deterministic_algorithms (matters on CUDA)
     checkpoint_dir: str | None = None
 
     def as_dict(self) -> dict:
@@ -46,7 +47,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        data = dict(data)
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         data["unfreeze"] = [UnfreezeStep(**step) for step in data.get("unfreeze", [])]
         return cls(**data)
 

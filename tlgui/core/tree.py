@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from tlgui.core.errors import InputSizeError
 from tlgui.core.freeze import trainable_state
 
 # A traced module's containers become plain nn.Module; tlgui.core.graph keeps the original
@@ -38,21 +39,65 @@ def _shape_of(output: object) -> tuple[int, ...] | None:
     return None
 
 
-def guess_input_size(model: nn.Module) -> tuple[int, int, int]:
-    """A model's input size: its ``input_size`` attribute, timm's pretrained config,
-    or ImageNet's 3x224x224."""
+CANDIDATE_SIDES = (224, 32, 28, 64, 96, 128, 299)
+
+
+def declared_input_size(model: nn.Module) -> tuple[int, int, int] | None:
+    """The size a model says it takes: its ``input_size`` attribute or timm's config."""
     size = getattr(model, "input_size", None)
     if size is None:
-        size = (getattr(model, "pretrained_cfg", None) or {}).get("input_size", (3, 224, 224))
-    return tuple(size)
+        size = (getattr(model, "pretrained_cfg", None) or {}).get("input_size")
+    if isinstance(size, int):
+        size = (3, size, size)
+    return tuple(int(n) for n in size) if size is not None else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _dry_run(model: nn.Module, input_size: tuple[int, ...]) -> str | None:
+    """None when one zero image of ``input_size`` runs through ``model``, else the reason."""
+    try:
+        output_shapes(model, input_size, hooks=False)
+    except Exception as exc:  # a size that does not fit fails in many ways
+        return _first_line(exc)
+    return None
+
+
+def find_input_size(model: nn.Module, preferred: tuple[int, ...] | None = None
+                    ) -> tuple[int, int, int]:
+    """The input size to dry-run ``model`` with: ``preferred`` (checked), the size the model
+    declares, or the first of 224, 32, 28, 64, 96, 128, 299 pixels (3 channels, then 1)
+    that runs. Raises InputSizeError in one sentence when none does."""
+    if preferred is not None:
+        size = tuple(int(n) for n in preferred)
+        reason = _dry_run(model, size)
+        if reason is not None:
+            raise InputSizeError(
+                f"the model does not run on input size {'x'.join(map(str, size))} ({reason})")
+        return size  # type: ignore[return-value]
+    declared = declared_input_size(model)
+    if declared is not None:
+        return declared
+    for channels in (3, 1):
+        for side in CANDIDATE_SIDES:
+            if _dry_run(model, (channels, side, side)) is None:
+                return channels, side, side
+    sides = ", ".join(map(str, CANDIDATE_SIDES))
+    raise InputSizeError(
+        f"the model ran on none of the input sizes tried (3 or 1 channels, square sides "
+        f"{sides}); give its size with --input-size CxHxW (in the app: Open model, Input size)")
 
 
 @torch.no_grad()
-def output_shapes(model: nn.Module, input_size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+def output_shapes(model: nn.Module, input_size: tuple[int, ...], *, hooks: bool = True
+                  ) -> dict[str, tuple[int, ...]]:
     """Output shape of every module from one forward pass of a single zero image."""
     shapes: dict[str, tuple[int, ...]] = {}
     handles = []
-    for name, module in model.named_modules():
+    for name, module in model.named_modules() if hooks else ():
         def hook(_m, _inp, out, name=name):
             shape = _shape_of(out)
             if shape is not None:

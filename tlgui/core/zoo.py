@@ -22,6 +22,7 @@ from tlgui.core.builtin_models import BUILTINS
 from tlgui.core.errors import FactoryError, UnknownModelError, WeightsUnavailableError
 from tlgui.core.heads import classifier_width, replace_head
 from tlgui.core.provenance import Origin, set_origins
+from tlgui.core.tree import declared_input_size, find_input_size
 from tlgui.core.weights_cache import fetch_torchvision_state_dict
 
 DEFAULT_MODEL = "default"
@@ -49,16 +50,20 @@ def imagenet_categories() -> list[str]:
 
 
 def eval_transform(
-    side: int, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), crop_pct: float = 0.875,
-    interpolation=T.InterpolationMode.BILINEAR,
+    side: int | tuple[int, int], mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+    crop_pct: float = 0.875, interpolation=T.InterpolationMode.BILINEAR, channels: int = 3,
 ) -> T.Compose:
-    """Resize, centre-crop to ``side``, scale to [0, 1] and normalise."""
-    return T.Compose([
-        T.Resize(int(round(side / crop_pct)), interpolation=interpolation),
-        T.CenterCrop(side),
-        T.ToTensor(),
-        T.Normalize(mean, std),
-    ])
+    """Resize, centre-crop to ``side`` (or (height, width)), scale to [0, 1], normalise;
+    one channel: convert to grayscale first."""
+    if isinstance(side, int):
+        resize: int | tuple[int, int] = int(round(side / crop_pct))
+    else:
+        side = (int(side[0]), int(side[1]))
+        resize = (int(round(side[0] / crop_pct)), int(round(side[1] / crop_pct)))
+    steps = [T.Resize(resize, interpolation=interpolation), T.CenterCrop(side)]
+    if channels == 1:
+        steps.append(T.Grayscale(1))
+    return T.Compose([*steps, T.ToTensor(), T.Normalize(mean[:channels], std[:channels])])
 
 
 @cache
@@ -84,10 +89,12 @@ def load_model(
     num_classes: int | None = None,
     trust_code: bool = False,
     progress: bool = True,
+    input_size: tuple[int, ...] | None = None,
 ) -> LoadedModel:
     """Build the model named by ``spec`` with the chosen ``weights``.
 
-    ``num_classes`` replaces the head (freshly initialised) when it differs.
+    ``num_classes`` replaces the head (freshly initialised) when it differs. ``input_size``
+    (C, H, W) overrides the size the model declares (or that is found by trying sizes).
     Raises a :class:`~tlgui.core.errors.TlguiError` subclass with a plain message.
     """
     weights = (weights or "none").strip()
@@ -98,7 +105,7 @@ def load_model(
     elif spec.startswith("timm:"):
         loaded = _load_timm(spec, weights)
     elif ".py:" in spec or spec.endswith(".py"):
-        loaded = _load_factory(spec, weights, trust_code)
+        loaded = _load_factory(spec, weights, trust_code, input_size)
     elif spec in torchvision_names():
         loaded = _load_torchvision(spec, weights, progress)
     else:
@@ -108,6 +115,8 @@ def load_model(
             f"unknown model '{spec}'.{hint} Use a torchvision name (resnet18), timm:<name>, "
             f"builtin:<name> ({', '.join(BUILTINS)}), default, or path/to/file.py:factory."
         )
+    if input_size is not None and tuple(input_size) != loaded.input_size:
+        set_input_size(loaded, find_input_size(loaded.model, input_size))
     if num_classes is not None and num_classes != classifier_width(loaded.model):
         replace_head(loaded.model, num_classes)
         loaded.class_names = [f"class_{i}" for i in range(num_classes)]
@@ -252,7 +261,21 @@ def _load_torchvision(spec: str, weights: str, progress: bool) -> LoadedModel:
     return loaded
 
 
-def _load_factory(spec: str, weights: str, trust_code: bool) -> LoadedModel:
+def set_input_size(loaded: LoadedModel, size: tuple[int, int, int]) -> None:
+    """Feed ``loaded`` images of ``size``: the eval transform keeps its crop ratio,
+    interpolation and normalisation."""
+    from tlgui.core.datasets import describe_eval_transform
+
+    spec = describe_eval_transform(loaded.transform)
+    loaded.transform = eval_transform(
+        (size[1], size[2]), mean=spec.mean, std=spec.std, crop_pct=spec.size / spec.resize,
+        interpolation=spec.interpolation, channels=size[0])
+    loaded.input_size = tuple(size)
+    loaded.notes.append(f"input size {'x'.join(map(str, size))}")
+
+
+def _load_factory(spec: str, weights: str, trust_code: bool,
+                  input_size: tuple[int, ...] | None = None) -> LoadedModel:
     file_part, _, func_name = spec.rpartition(":") if ".py:" in spec else (spec, "", "")
     func_name = func_name or "create_model"
     path = Path(file_part)
@@ -274,15 +297,19 @@ def _load_factory(spec: str, weights: str, trust_code: bool) -> LoadedModel:
         raise FactoryError(
             f"{path}:{func_name}() returned {type(model).__name__}, not a torch.nn.Module"
         )
-    side = int(getattr(model, "input_size", 224))
+    size = find_input_size(model, input_size)
     loaded = LoadedModel(
         model=model.eval(),
-        transform=eval_transform(side, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)),
+        transform=eval_transform((size[1], size[2]), mean=(0.485, 0.456, 0.406),
+                                 std=(0.229, 0.224, 0.225), channels=size[0]),
         class_names=[f"class_{i}" for i in range(classifier_width(model) or 0)],
-        input_size=(3, side, side),
+        input_size=size,
         spec=spec,
         weights=weights,
     )
+    if input_size is None and declared_input_size(model) is None:
+        loaded.notes.append(f"input size {'x'.join(map(str, size))}: the first size tried that "
+                            "the model runs on (set it with --input-size)")
     _mark_all(model, lambda n: Origin("pretrained", f"{path.name}:{func_name}():{n}"))
     if is_weights_file(weights):
         _weights_from_file(model, weights, loaded)

@@ -1,6 +1,7 @@
 """The main window: the layer tree of the working model, and the training panel."""
 
 import json
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSettings, Qt
@@ -36,6 +37,7 @@ from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model_panel import ModelPanel
 from tlgui.qt.open_model_dialog import OpenModelDialog
 from tlgui.qt.project_actions import ProjectActions
@@ -45,10 +47,13 @@ from tlgui.qt.weights_panel import WeightsPanel
 from tlgui.qt.workers import BackgroundCall
 
 
-def _build(spec: str, weights: str = "default", trust_code: bool = False
-           ) -> tuple[Experiment, LayerTree]:
-    """The offline default opens ready to train: head for the demo classes, body frozen."""
-    ops = [{"op": "load", "model": spec, "weights": weights}]
+def _build(spec: str, weights: str = "default", trust_code: bool = False, seed: int = 0,
+           input_size: tuple[int, int, int] | None = None) -> tuple[Experiment, LayerTree]:
+    """The offline default opens ready to train: head for the demo classes, body frozen.
+    ``seed`` initialises every new head or branch of this model (the recipe's seed)."""
+    ops: list[dict] = [{"op": "load", "model": spec, "weights": weights, "seed": seed}]
+    if input_size:
+        ops[0]["input_size"] = list(input_size)
     if trust_code:
         ops[0]["trust_code"] = True
     if spec == "default" and weights == "default" and DEMO_DATA.is_dir():
@@ -65,7 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("tlgui")
         screen = QGuiApplication.primaryScreen().availableGeometry()
-        self.resize(min(1280, screen.width()), min(800, screen.height()))
+        self.resize(int(screen.width() * 0.9), int(screen.height() * 0.9))
         self.experiment: Experiment | None = None
         self.history: UndoHistory | None = None
         self.layer_model: LayerTreeModel | None = None
@@ -91,6 +96,10 @@ class MainWindow(QMainWindow):
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(20_000)
         self.training.message_logged.connect(self.log_message)
+        bridge = self._log_bridge = LogBridge()
+        bridge.record_text.connect(self.log_message)
+        logging.getLogger("tlgui").addHandler(bridge)
+        self.destroyed.connect(lambda: logging.getLogger("tlgui").removeHandler(bridge))
         self.training.run_started.connect(self._watch_weights)
         for title, widget in (("Dataset", self.dataset), ("Training", self.training),
                               ("Weights", self.weights), ("Log", self.log)):
@@ -209,13 +218,16 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def open_model(self, spec: str, weights: str = "default",
-                   trust_code: bool = False) -> BackgroundCall:
-        """Load ``spec`` on a worker thread; the tree appears when it is ready."""
+    def open_model(self, spec: str, weights: str = "default", trust_code: bool = False,
+                   input_size: tuple[int, int, int] | None = None) -> BackgroundCall:
+        """Load ``spec`` on a worker thread; the tree appears when it is ready. The training
+        form's seed becomes the recipe's seed."""
         self.message.setText(f"Loading {spec} ({weights} weights) …")
         self.message.setVisible(True)
         self.busy.setVisible(True)
-        self._call = BackgroundCall(lambda: _build(spec, weights, trust_code), self)
+        seed = self.training.form.seed.value()
+        self._call = BackgroundCall(
+            lambda: _build(spec, weights, trust_code, seed, input_size), self)
         self._call.done.connect(self._show_model)
         self._call.failed.connect(self._show_error)
         self._call.start()
@@ -322,14 +334,14 @@ class MainWindow(QMainWindow):
     def _transforms(self) -> tuple:
         """(training transform, eval transform) of the open model, for the preview."""
         if self.experiment is None:
-            raise ValueError("no model is open yet")
+            raise TlguiError("open a model first")
         evaluation = self.experiment.loaded.transform
         preset = self.training.form.augment.currentText()
         return train_transform(evaluation, "light" if preset == "auto" else preset), evaluation
 
     def _model_for_training(self, classes: list[str]):
         if self.experiment is None:
-            raise ValueError("no model is open yet")
+            raise TlguiError("open a model first")
         if classifier_width(self.experiment.model) != len(classes):
             self._apply({"op": "replace_head", "num_classes": len(classes)})
             self.training.say(f"replaced the head for {len(classes)} classes")

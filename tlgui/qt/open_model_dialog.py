@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from tlgui.core.errors import TlguiError
+from tlgui.core.validate import parse_input_size
 from tlgui.core.zoo import known_names, weights_availability, weights_choices
 
 FACTORY_WARNING = ("A Python factory runs the code in that file with your permissions. Open "
@@ -30,7 +32,8 @@ def all_names() -> list[str]:
 
 
 class OpenModelDialog(QDialog):
-    """``choice()`` gives (model spec, weights, trust_code) after ``accept``."""
+    """``choice()`` gives (model spec, weights, trust_code, input size or None) after
+    ``accept``."""
 
     def __init__(self, parent=None, names: list[str] | None = None) -> None:
         super().__init__(parent)
@@ -68,9 +71,19 @@ class OpenModelDialog(QDialog):
         files.addWidget(self.file, stretch=1)
         files.addWidget(browse)
         files.addWidget(factory)
+        self.input_size = QLineEdit()
+        self.input_size.setPlaceholderText("auto: what the model declares, else the first of "
+                                           "224, 32, 28, 64, 96, 128, 299 that runs")
+        self.input_size.setToolTip("channels x height x width, e.g. 3x32x32")
+        self.size_error = QLabel()
+        self.size_error.setStyleSheet("color: #b00020;")
+        self.size_error.setVisible(False)
+        self.input_size.textChanged.connect(lambda: self.size_error.setVisible(False))
         form = QFormLayout()
         form.addRow("Weights", self.weights)
         form.addRow("Available", self.available)
+        form.addRow("Input size", self.input_size)
+        form.addRow("", self.size_error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -115,6 +128,19 @@ class OpenModelDialog(QDialog):
         self.trust.setVisible(True)
         self.warning.setVisible(True)
 
-    def choice(self) -> tuple[str, str, bool]:
+    def size(self) -> tuple[int, int, int] | None:
+        text = self.input_size.text().strip()
+        return parse_input_size(text) if text else None
+
+    def accept(self) -> None:
+        try:
+            self.size()
+        except TlguiError as exc:  # said beside the field; the dialog stays open
+            self.size_error.setText(str(exc))
+            self.size_error.setVisible(True)
+            return
+        super().accept()
+
+    def choice(self) -> tuple[str, str, bool, tuple[int, int, int] | None]:
         weights = self.file.text().strip() or self.weights.currentText() or "default"
-        return self.spec, weights, self.trust.isChecked()
+        return self.spec, weights, self.trust.isChecked(), self.size()

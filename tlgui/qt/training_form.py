@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.train_events import TrainConfig, UnfreezeStep
+from tlgui.core.train_events import TrainConfig
+from tlgui.core.validate import check_config, parse_unfreeze
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "resources" / "hymenoptera_demo"
 
@@ -72,6 +73,9 @@ class TrainingForm(QWidget):
         self.augment = _combo(("auto", "none", "light", "strong"), defaults.augment,
                               "auto: none when features can be cached, else light")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=defaults.seed)
+        self.seed.setToolTip("governs everything random: the split, shuffling, augmentation, "
+                             "dropout, and a new head or branch of a model opened afterwards")
+        self.deterministic = QCheckBox("deterministic algorithms (same run on CUDA; slower)")
 
         form = QFormLayout(self)
         rows = (("Data folder", data_widget), ("Epochs", self.epochs),
@@ -80,7 +84,7 @@ class TrainingForm(QWidget):
                 ("Rate spread", self.spread), ("Schedule", self.schedule),
                 ("Unfreeze at", self.unfreeze), ("Device", self.device), ("", self.amp),
                 ("Feature cache", self.cache), ("Augmentation", self.augment),
-                ("Seed", self.seed))
+                ("Seed", self.seed), ("", self.deterministic))
         for label, widget in rows:
             form.addRow(label, widget)
 
@@ -90,27 +94,43 @@ class TrainingForm(QWidget):
             self.data_edit.setText(folder)
             self.data_folder_changed.emit(folder)
 
-    def unfreeze_steps(self) -> list[UnfreezeStep]:
-        """Parse ``epoch:all|K`` items (1-based epochs); raises ValueError with the reason."""
-        steps = []
-        for item in self.unfreeze.text().split():
-            epoch, _, what = item.partition(":")
-            if not epoch.isdigit() or int(epoch) < 1 or (what and what != "all"
-                                                        and not what.isdigit()):
-                raise ValueError(f"'{item}' is not epoch:all or epoch:K (e.g. 3:all, 4:2)")
-            steps.append(UnfreezeStep(int(epoch) - 1, int(what) if what.isdigit() else "all"))
-        return steps
-
     def config(self, checkpoint_dir: str | None = None) -> TrainConfig:
-        return TrainConfig(
+        """The settings as a checked TrainConfig; raises ValidationError naming the field."""
+        config = TrainConfig(
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             lr=self.lr.value(), optimizer=self.optimizer.currentText(),
             pretrained_lr_mult=self.pretrained_mult.value(), lr_spread=self.spread.currentText(),
-            schedule=self.schedule.currentText(), unfreeze=self.unfreeze_steps(),
+            schedule=self.schedule.currentText(),
+            unfreeze=parse_unfreeze(self.unfreeze.text().split()),
             device=self.device.currentText(), amp=self.amp.isChecked(),
             cache=self.cache.currentText(), augment=self.augment.currentText(),
-            seed=self.seed.value(), checkpoint_dir=checkpoint_dir,
-            lr_multipliers=dict(self.lr_multipliers))
+            seed=self.seed.value(), deterministic=self.deterministic.isChecked(),
+            checkpoint_dir=checkpoint_dir, lr_multipliers=dict(self.lr_multipliers))
+        check_config(config)
+        return config
+
+    def field_widget(self, field: str) -> QWidget | None:
+        """The widget that edits a TrainConfig field (to point at a bad value)."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "optimizer": self.optimizer, "pretrained_lr_mult": self.pretrained_mult,
+                "lr_spread": self.spread, "schedule": self.schedule, "unfreeze": self.unfreeze,
+                "device": self.device, "cache": self.cache, "augment": self.augment,
+                "seed": self.seed, "data": self.data_edit, "split_ratio": self.data_edit,
+                }.get(field)
+
+    def mark_invalid(self, field: str, message: str) -> None:
+        """Outline the field's widget in red with the message as its tooltip; clear others."""
+        for widget in self.findChildren(QWidget):
+            if widget.property("tlgui_invalid"):
+                widget.setProperty("tlgui_invalid", False)
+                widget.setStyleSheet("")
+                widget.setToolTip(widget.property("tlgui_tip") or "")
+        widget = self.field_widget(field)
+        if widget is not None and message:
+            widget.setProperty("tlgui_invalid", True)
+            widget.setProperty("tlgui_tip", widget.toolTip())
+            widget.setStyleSheet("border: 2px solid #c62828;")
+            widget.setToolTip(message)
 
     def data_folder(self) -> str:
         return self.data_edit.text().strip()

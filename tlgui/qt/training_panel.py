@@ -19,6 +19,7 @@ from torch import nn
 
 from tlgui.core.data_index import DataIndex, index_folder
 from tlgui.core.errors import TlguiError
+from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.training_form import TrainingForm
 from tlgui.qt.training_worker import TrainingRun
@@ -35,7 +36,7 @@ def _plot(title: str, y_label: str, x_label: str = "epoch") -> pg.PlotWidget:
     widget.setLabel("left", y_label)
     widget.getAxis("left").enableAutoSIPrefix(False)
     widget.addLegend(offset=(-10, 10))
-    widget.setMinimumHeight(80)
+    widget.setMinimumHeight(150)
     return widget
 
 
@@ -96,8 +97,8 @@ class TrainingPanel(QWidget):
         self.history: list[dict] = []  # completed epochs of the latest run
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
-        splitter = across(settings, stacked(self.loss_plot, self.acc_plot, self.batch_plot,
-                                               self.log), stretch=(0, 1))
+        plots = stacked(across(self.loss_plot, self.acc_plot), self.batch_plot)
+        splitter = across(stacked(settings, self.log, stretch=(3, 1)), plots, stretch=(0, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -123,27 +124,30 @@ class TrainingPanel(QWidget):
         if self.is_running() or self.provider is None:
             return
         try:
-            data = self.load_data()
             config = self.form.config()
+            data = self.load_data()
+            check_data(data)
             model, transform, original = self.provider(data.classes)
-        except (TlguiError, ValueError) as exc:
+            self.run = TrainingRun(model, data, transform, config, original, parent=self)
+        except TlguiError as exc:
+            self.form.mark_invalid(getattr(exc, "field", ""), str(exc))
             self.status.setText(f"Cannot start: {exc}")
             self.say(f"cannot start: {exc}")
             return
+        self.form.mark_invalid("", "")
         for warning in data.warnings:
             self.say(f"warning: {warning}")
         for key in self.series:
             self.series[key].clear()
         self.history = []
         self._redraw()
-        self.run = TrainingRun(model, data, transform, config, original, parent=self)
         worker = self.run.worker
         worker.fit_started.connect(self._on_fit_started)
         worker.batch_ended.connect(self._on_batch)
         worker.epoch_ended.connect(self._on_epoch)
         worker.message.connect(self.say)
         worker.failed.connect(lambda text: self.say(f"error: {text}"))
-        worker.finished.connect(self._on_finished)
+        self.run.finished.connect(self._on_finished)
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.form.setEnabled(False)

@@ -94,7 +94,10 @@ class TrainingWorker(QObject):
 
 class TrainingRun(QObject):
     """Owns one training thread: ``start()``, ``stop()``, ``wait()``; ``worker`` has the
-    signals. The thread ends by itself when training finishes."""
+    signals. The thread ends by itself when training finishes; ``finished`` arrives on the
+    GUI thread only after it has ended, so ``is_running()`` is then already False."""
+
+    finished = Signal(dict)
 
     def __init__(self, model: nn.Module, data: DataIndex, transform, config: TrainConfig,
                  original: nn.Module | None = None, parent: QObject | None = None) -> None:
@@ -107,6 +110,20 @@ class TrainingRun(QObject):
         self.thread.started.connect(self.worker.run)
         # Direct: quit() is thread-safe, and a GUI thread blocked in wait() could not run it.
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.worker.finished.connect(self._remember, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(self._thread_ended)  # queued to this (GUI) thread
+        self._info: dict | None = None
+
+    def _remember(self, info: dict) -> None:
+        self._info = info
+
+    @Slot()
+    def _thread_ended(self) -> None:
+        self.thread.wait()  # returns at once: the thread has left its event loop
+        self.finished.emit(self._info or {"stopped": True, "error": "the training thread ended "
+                                          "without a result", "epochs": 0,
+                                          "integrity_passed": None, "summary": "",
+                                          "skipped": 0, "integrity_rows": []})
 
     def start(self) -> None:
         self.thread.start()

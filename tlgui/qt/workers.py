@@ -1,6 +1,6 @@
 """Running slow core calls on a worker thread so the window never freezes."""
 
-import traceback
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -19,10 +19,11 @@ class _Job(QObject):
         try:
             result = self._fn()
         except Exception as exc:  # shown to the user, never lost
-            from tlgui.core.errors import TlguiError
+            from tlgui.core.errors import TlguiError, user_message
 
-            detail = str(exc) if isinstance(exc, TlguiError) else traceback.format_exc()
-            self.failed.emit(detail)
+            if not isinstance(exc, TlguiError):  # a bug: the traceback goes to the log
+                logging.getLogger("tlgui").exception("unexpected error")
+            self.failed.emit(user_message(exc))
         else:
             self.succeeded.emit(result)
 
