@@ -13,7 +13,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
@@ -34,8 +34,7 @@ def main() -> int:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     window = MainWindow()
-    window.resize(1400, 900)
-    window.resizeDocks([window.docks["Training"]], [520], Qt.Orientation.Vertical)
+    window.fit_to(1400, 900)
     window.show()
     saved: list[Path] = []
 
@@ -49,6 +48,12 @@ def main() -> int:
 
     def shoot_and_quit(info: dict) -> None:
         window.docks["Training"].raise_()
+        for width, height in ((1280, 800), (1920, 1080)):  # common screens, fresh layout
+            window.fit_to(width, height)
+            app.processEvents()
+            grab(window, f"main-window-{width}x{height}")
+        window.fit_to(1400, 900)
+        app.processEvents()
         grab(window, "main-window")
         grab(window.view, "model-panel")
         print(f"training: {info['epochs']} epochs, error: {info['error']}")

@@ -103,3 +103,42 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, qapp):
         garbage.append(cycle)
     del garbage
     assert collector.collect() >= 0
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_plots_are_readable_on_common_screens(qtbot, size):
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("window")  # a fresh layout, as on first start
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.fit_to(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    panel = win.training
+    qtbot.waitUntil(lambda: panel.loss_plot.height() > 0)
+    assert (win.width(), win.height()) == size
+    for plot in (panel.loss_plot, panel.acc_plot, panel.batch_plot):
+        assert plot.height() >= 150 and plot.width() >= 200, (plot.width(), plot.height())
+
+
+def test_tutorial_net_of_your_own_trains_in_the_app(qtbot, tmp_path):
+    from .bad_inputs import tutorial_net_file
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    spec = f"{tutorial_net_file(tmp_path)}:make"
+    with qtbot.waitSignal(win.open_model(spec, "none", True).done, timeout=30_000):
+        pass
+    assert win.experiment.loaded.input_size == (3, 32, 32)
+    assert win.layer_model.tree.nodes["fc1"].output_shape == (1, 120)
+    form = win.training.form
+    form.data_edit.setText(str(make_image_folder(tmp_path / "data", per_class=8,
+                                                 val_per_class=2)))
+    form.epochs.setValue(1)
+    form.batch_size.setValue(4)
+    with qtbot.waitSignal(win.training.run_finished, timeout=120_000) as finished:
+        win.training.start_button.click()
+    info = finished.args[0]
+    assert info["error"] is None and info["epochs"] == 1 and info["integrity_passed"]
+    assert not win.training.is_running() and win.training.start_button.isEnabled()

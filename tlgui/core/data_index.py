@@ -47,16 +47,24 @@ class DataIndex:
                 "counts": self.counts(), "warnings": self.warnings}
 
 
+def _is(entry: os.DirEntry, kind: str) -> bool:
+    """``entry.is_dir()``/``is_file()``, False for what cannot be followed (symlink loops)."""
+    try:
+        return entry.is_dir() if kind == "dir" else entry.is_file()
+    except OSError:
+        return False
+
+
 def _class_files(folder: Path) -> dict[str, list[Path]]:
     """Image files per class sub-folder, listed with scandir and sorted by name."""
     out: dict[str, list[Path]] = {}
     with os.scandir(folder) as entries:
-        class_dirs = sorted((e for e in entries if e.is_dir() and not e.name.startswith(".")),
+        class_dirs = sorted((e for e in entries if _is(e, "dir") and not e.name.startswith(".")),
                             key=lambda e: e.name)
     for entry in class_dirs:
         with os.scandir(entry.path) as files:
-            names = sorted(f.name for f in files
-                           if f.is_file() and os.path.splitext(f.name)[1].lower() in IMAGE_SUFFIXES)
+            names = sorted(f.name for f in files if _is(f, "file")
+                           and os.path.splitext(f.name)[1].lower() in IMAGE_SUFFIXES)
         out[entry.name] = [Path(entry.path) / n for n in names]
     return out
 

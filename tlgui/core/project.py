@@ -86,6 +86,11 @@ def load_project(path: str | Path, *, trust_code: bool = False) -> Project:
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
+            unsafe = [n for n in archive.namelist() if n.startswith(("/", "\\")) or ".." in
+                      Path(n.replace("\\", "/")).parts]
+            if unsafe:
+                raise ProjectError(f"{path} is not a tlgui project: it holds a file named "
+                                   f"'{unsafe[0]}', which points outside the project")
             doc = json.loads(_read_member(archive, "project.json", path))
             weights = load_safetensors(_read_member(archive, "weights.safetensors", path))
     except FileNotFoundError as exc:

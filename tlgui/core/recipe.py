@@ -119,9 +119,11 @@ def build(ops: list[dict], *, trust_code: bool = False) -> Experiment:
     check_recipe(ops)
     first = ops[0]
     size = first.get("input_size")
-    loaded = load_model(first["model"], first.get("weights", "default"),
-                        trust_code=trust_code or first.get("trust_code", False),
-                        input_size=tuple(size) if size else None)
+    with torch.random.fork_rng(devices=[]):  # random initialisation follows the seed too
+        torch.manual_seed(step_seed(int(first.get("seed", 0)), 0))
+        loaded = load_model(first["model"], first.get("weights", "default"),
+                            trust_code=trust_code or first.get("trust_code", False),
+                            input_size=tuple(size) if size else None)
     exp = Experiment(loaded=loaded, model=copy.deepcopy(loaded.model), ops=[dict(first)])
     for op in ops[1:]:
         apply(exp, op)

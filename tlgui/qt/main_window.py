@@ -70,7 +70,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("tlgui")
         screen = QGuiApplication.primaryScreen().availableGeometry()
-        self.resize(int(screen.width() * 0.9), int(screen.height() * 0.9))
         self.experiment: Experiment | None = None
         self.history: UndoHistory | None = None
         self.layer_model: LayerTreeModel | None = None
@@ -112,7 +111,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
         self.tabifyDockWidget(self.docks["Weights"], self.docks["Log"])
         self.docks["Training"].raise_()
-        self.resizeDocks([self.docks["Training"]], [self.height() * 11 // 20], Qt.Orientation.Vertical)
+        self.fit_to(int(screen.width() * 0.9), int(screen.height() * 0.9))
         if DEMO_DATA.is_dir():
             self.dataset.open_folder(str(DEMO_DATA))
 
@@ -131,6 +130,11 @@ class MainWindow(QMainWindow):
                     json.loads(settings.value("training/config"))))
             except (TypeError, ValueError):
                 settings.remove("training/config")  # written by another version
+
+    def fit_to(self, width: int, height: int) -> None:
+        """Size the window, giving the bottom docks (training plots) three fifths of it."""
+        self.resize(width, height)
+        self.resizeDocks([self.docks["Training"]], [height * 3 // 5], Qt.Orientation.Vertical)
 
     def _make_actions(self) -> None:
         model_menu = self.menuBar().addMenu("&Model")
