@@ -41,11 +41,35 @@ def build_parser() -> argparse.ArgumentParser:
                          help="layers to freeze: glob patterns ('layer*' conv1) or top-level "
                               "indexes (0 -1)")
 
-    predict = sub.add_parser("predict", help="top-K classes for images")
+    predict = sub.add_parser("predict", help="top-K classes for images, with a zoo model or "
+                                             "a trained run or project")
     _add_model_args(predict)
-    predict.add_argument("images", nargs="+", help="image files")
+    predict.add_argument("images", nargs="+", help="image files or folders")
     predict.add_argument("--topk", type=int, default=5)
+    predict.add_argument("--tta", action="store_true",
+                         help="average the prediction of each image and its horizontal flip")
+    predict.add_argument("--csv", metavar="OUT", help="also write the predictions to a CSV file")
+    predict.add_argument("--checkpoint", choices=("best", "last"), default="best",
+                         help="for a run folder: the best or the last weights (default: best)")
+
+    evaluate = sub.add_parser("evaluate", help="confusion matrix and per-class results of a "
+                                               "trained run or project")
+    evaluate.add_argument("source", help="a run folder (tlgui train --out) or a .tlgui project")
+    evaluate.add_argument("--data", help="image folder (default: the one it was trained on)")
+    evaluate.add_argument("--split", choices=("val", "test", "train"), default="val")
+    evaluate.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    evaluate.add_argument("--topk", type=int, default=5)
+    evaluate.add_argument("--trust-code", action="store_true")
+    evaluate.add_argument("--json", action="store_true")
     add_train_parser(sub)
+
+    export = sub.add_parser("export", help="a trained run or project as ONNX, TorchScript or "
+                                           "a plain PyTorch script")
+    export.add_argument("source", help="a run folder (tlgui train --out) or a .tlgui project")
+    export.add_argument("--format", choices=("onnx", "torchscript", "script"), required=True)
+    export.add_argument("--out", required=True, metavar="PATH")
+    export.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    export.add_argument("--trust-code", action="store_true")
 
     data = sub.add_parser("data", help="the layout, classes and bad files of an image folder")
     data.add_argument("folder", help="train/ + val/ folders, one folder per class, or a CSV")
@@ -74,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_train(args)
         if args.command == "data":
             return _data(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
+        if args.command == "export":
+            return _export(args)
         return _predict(args)
     except TlguiError as exc:
         print(f"tlgui: error: {exc}", file=sys.stderr)
@@ -120,12 +148,20 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from tlgui.core.predict import predict_files
+    from tlgui.core.evaluate import image_paths
+    from tlgui.core.predict import predict_files, write_csv
+    from tlgui.core.trained import is_trained_source, load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
-    loaded = _load(args)
-    results = predict_files(loaded, args.images, topk=args.topk)
+    if is_trained_source(args.model):
+        loaded = load_trained(args.model, checkpoint=args.checkpoint,
+                              trust_code=args.trust_code).loaded
+    else:
+        loaded = _load(args)
+    results = predict_files(loaded, image_paths(args.images), topk=args.topk, tta=args.tta)
+    if args.csv:
+        write_csv(results, args.csv)
     if args.json:
         print(json.dumps(results, indent=1))
         return 0 if all("error" not in r for r in results) else 1
@@ -136,6 +172,51 @@ def _predict(args: argparse.Namespace) -> int:
         for rank in result.get("top", []):
             print(f"  {rank['probability']:7.2%}  {rank['index']:>5}  {rank['label']}")
     return 0 if all("error" not in r for r in results) else 1
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from tlgui.core.data_index import index_folder
+    from tlgui.core.errors import ValidationError
+    from tlgui.core.evaluate import evaluate
+    from tlgui.core.trained import load_trained
+    from tlgui.core.validate import check_topk
+
+    check_topk(args.topk)
+    trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
+    folder = args.data or trained.data_folder
+    if not folder:
+        raise ValidationError(f"{args.source} does not say which data it was trained on; give "
+                              "--data DIR", "data")
+    report = evaluate(trained.loaded, index_folder(folder), args.split, k=args.topk)
+    if args.json:
+        print(json.dumps({"source": str(args.source), "checkpoint": trained.checkpoint,
+                          "data": str(folder), **report.as_dict()}, indent=1))
+    else:
+        print(f"{args.source} ({trained.checkpoint} weights) on {folder}")
+        print(report.format_text())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tlgui.core.export import export_script
+    from tlgui.core.export_formats import export_model
+    from tlgui.core.train_events import TrainConfig
+    from tlgui.core.trained import load_trained
+
+    trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
+    if args.format == "script":
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(export_script(trained.experiment, TrainConfig.from_dict(trained.config),
+                                     out.name))
+        written = [out]
+    else:
+        written = export_model(trained.loaded, args.format, args.out)
+    for path in written:
+        print(path)
+    return 0
 
 
 def _data(args: argparse.Namespace) -> int:

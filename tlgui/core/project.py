@@ -38,6 +38,7 @@ class Project:
     config: TrainConfig = field(default_factory=TrainConfig)
     history: list[dict] = field(default_factory=list)
     data_folder: str = ""
+    classes: list[str] = field(default_factory=list)  # the names of the model's outputs
 
 
 def save_project(path: str | Path, project: Project) -> Path:
@@ -52,6 +53,7 @@ def save_project(path: str | Path, project: Project) -> Path:
         "config": project.config.as_dict(),
         "history": project.history,
         "data_folder": project.data_folder,
+        "classes": project.classes,
         "hashes": {k: tensor_sha256(v) for k, v in weights.items()},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,4 +135,5 @@ def load_project(path: str | Path, *, trust_code: bool = False) -> Project:
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"{path}: its training settings are damaged") from exc
     return Project(experiment=experiment, config=config,
-                   history=doc.get("history", []), data_folder=doc.get("data_folder", ""))
+                   history=doc.get("history", []), data_folder=doc.get("data_folder", ""),
+                   classes=list(doc.get("classes", [])))

@@ -64,7 +64,7 @@ class ProjectActions(QObject):
     def current(self) -> Project:
         window = self.window
         return Project(window.experiment, self._config(), list(window.training.history),
-                       window.training.form.data_folder())
+                       window.training.form.data_folder(), list(window.training.classes))
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.window.experiment is None:
@@ -121,6 +121,7 @@ class ProjectActions(QObject):
         window.adopt(project.experiment)
         window.training.set_config(project.config)
         window.training.show_history(project.history)
+        window.training.classes = list(project.classes)
         if project.data_folder:
             window.training.form.data_edit.setText(project.data_folder)
             if Path(project.data_folder).is_dir():

@@ -95,6 +95,7 @@ class TrainingPanel(QWidget):
         }
         self.series: dict[str, list[float]] = {k: [] for k in self.curves}
         self.history: list[dict] = []  # completed epochs of the latest run
+        self.classes: list[str] = []  # the class names of the latest run's data
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
         plots = stacked(across(self.loss_plot, self.acc_plot), self.batch_plot)
@@ -152,6 +153,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(True)
         self.form.setEnabled(False)
         self.status.setText("Starting…")
+        self.classes = list(data.classes)
         self.say(f"training on {data.root}: {len(data.classes)} classes, "
                  + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
         self.run.start()
