@@ -44,7 +44,17 @@ def main() -> int:
         saved.append(path)
 
     def finished(info: dict) -> None:
-        QTimer.singleShot(300, lambda: shoot_and_quit(info))
+        pending = {"results", "predict"}
+
+        def done(name: str) -> None:
+            pending.discard(name)
+            if not pending:
+                QTimer.singleShot(300, lambda: shoot_and_quit(info))
+
+        window.results.evaluated.connect(lambda *_: done("results"))
+        window.predict.predicted.connect(lambda *_: done("predict"))
+        window.results.evaluate()
+        window.predict.predict([str(ROOT / "resources" / "hymenoptera_demo" / "val")])
 
     def shoot_and_quit(info: dict) -> None:
         window.docks["Training"].raise_()

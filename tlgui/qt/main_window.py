@@ -24,43 +24,30 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.checkpoint import load_weights_file
-from tlgui.core.data_index import index_folder
 from tlgui.core.datasets import train_transform
 from tlgui.core.devices import describe, pick_device
 from tlgui.core.errors import TlguiError
 from tlgui.core.heads import classifier_width
 from tlgui.core.history import UndoHistory
-from tlgui.core.recipe import Experiment, build
+from tlgui.core.recipe import Experiment
 from tlgui.core.train_events import TrainConfig
 from tlgui.core.tree import LayerTree
-from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES
+from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES, LoadedModel
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
+from tlgui.qt.export_actions import ExportActions
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model_panel import ModelPanel
 from tlgui.qt.open_model_dialog import OpenModelDialog
+from tlgui.qt.opening import open_experiment
+from tlgui.qt.predict_panel import PredictPanel
 from tlgui.qt.project_actions import ProjectActions
+from tlgui.qt.results_panel import ResultsPanel
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
 from tlgui.qt.weights_panel import WeightsPanel
 from tlgui.qt.workers import BackgroundCall
-
-
-def _build(spec: str, weights: str = "default", trust_code: bool = False, seed: int = 0,
-           input_size: tuple[int, int, int] | None = None) -> tuple[Experiment, LayerTree]:
-    """The offline default opens ready to train: head for the demo classes, body frozen.
-    ``seed`` initialises every new head or branch of this model (the recipe's seed)."""
-    ops: list[dict] = [{"op": "load", "model": spec, "weights": weights, "seed": seed}]
-    if input_size:
-        ops[0]["input_size"] = list(input_size)
-    if trust_code:
-        ops[0]["trust_code"] = True
-    if spec == "default" and weights == "default" and DEMO_DATA.is_dir():
-        ops += [{"op": "replace_head", "num_classes": len(index_folder(DEMO_DATA).classes)},
-                {"op": "preset", "name": "head-only"}]
-    experiment = build(ops)
-    return experiment, LayerTree(experiment.model, experiment.loaded.input_size)
 
 
 class MainWindow(QMainWindow):
@@ -100,8 +87,14 @@ class MainWindow(QMainWindow):
         logging.getLogger("tlgui").addHandler(bridge)
         self.destroyed.connect(lambda: logging.getLogger("tlgui").removeHandler(bridge))
         self.training.run_started.connect(self._watch_weights)
+        self.results = ResultsPanel(source=lambda: (self.current_model(),
+                                                    self.training.form.data_folder()))
+        self.predict = PredictPanel(source=self.current_model)
+        for panel in (self.results, self.predict):
+            panel.message.connect(self.log_message)
         for title, widget in (("Dataset", self.dataset), ("Training", self.training),
-                              ("Weights", self.weights), ("Log", self.log)):
+                              ("Weights", self.weights), ("Results", self.results),
+                              ("Predict", self.predict), ("Log", self.log)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}-dock")
             dock.setWidget(widget)
@@ -109,7 +102,8 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
         self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
         self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
-        self.tabifyDockWidget(self.docks["Weights"], self.docks["Log"])
+        for left, right in (("Weights", "Results"), ("Results", "Predict"), ("Predict", "Log")):
+            self.tabifyDockWidget(self.docks[left], self.docks[right])
         self.docks["Training"].raise_()
         self.fit_to(int(screen.width() * 0.9), int(screen.height() * 0.9))
         if DEMO_DATA.is_dir():
@@ -119,6 +113,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.params_label)
         self._make_actions()
         self.projects = ProjectActions(self)
+        self.exports = ExportActions(self, self.projects.menu)
         self.setAcceptDrops(True)
         settings = QSettings()
         if settings.value("window/geometry") is not None:
@@ -231,7 +226,7 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(True)
         seed = self.training.form.seed.value()
         self._call = BackgroundCall(
-            lambda: _build(spec, weights, trust_code, seed, input_size), self)
+            lambda: open_experiment(spec, weights, trust_code, seed, input_size), self)
         self._call.done.connect(self._show_model)
         self._call.failed.connect(self._show_error)
         self._call.start()
@@ -351,6 +346,18 @@ class MainWindow(QMainWindow):
             self.training.say(f"replaced the head for {len(classes)} classes")
         loaded = self.experiment.loaded
         return self.experiment.model, loaded.transform, self.experiment.original
+
+    def current_model(self) -> LoadedModel:
+        """The working model as a LoadedModel named with the classes it was trained on."""
+        if self.experiment is None:
+            raise TlguiError("open a model first")
+        if self.training.is_running():
+            raise TlguiError("the model is training; use it when training has finished")
+        loaded, width = self.experiment.loaded, classifier_width(self.experiment.model) or 0
+        names = next((c for c in (self.training.classes, loaded.class_names) if len(c) == width),
+                     [f"class_{i}" for i in range(width)])
+        return LoadedModel(self.experiment.model, loaded.transform, list(names),
+                           loaded.input_size, loaded.spec, loaded.weights)
 
     def _set_locked(self, locked: bool) -> None:
         if self.layer_model is not None:

@@ -25,6 +25,7 @@ class ProjectActions(QObject):
         bar = window.menuBar()
         menu = bar.addMenu("&File")
         bar.insertMenu(bar.actions()[0], menu)
+        self.menu = menu
         specs = (("&Open project…", QKeySequence.StandardKey.Open, self.choose_and_open),
                  ("&Save project", QKeySequence.StandardKey.Save, lambda: self.save()),
                  ("Save project &as…", QKeySequence("Ctrl+Shift+S"), self.save_as),

@@ -50,6 +50,10 @@ class BackgroundCall(QObject):
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
     def _stop_thread(self) -> None:
         self._thread.wait()
 

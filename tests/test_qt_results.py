@@ -1,0 +1,68 @@
+"""The Results and Predict docks and File → Export (issue 11)."""
+
+import csv
+import json
+
+import pytest
+
+from tlgui.qt.main_window import MainWindow
+
+from .helpers import make_image_folder
+
+
+@pytest.fixture
+def trained_window(qtbot, tmp_path):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.open_model("builtin:cifar_net", "none").done, timeout=30_000):
+        pass
+    data = make_image_folder(tmp_path / "data", per_class=12, val_per_class=4,
+                             classes=("blue", "green", "red"))
+    form = win.training.form
+    form.data_edit.setText(str(data))
+    form.epochs.setValue(3)
+    form.batch_size.setValue(4)
+    with qtbot.waitSignal(win.training.run_finished, timeout=120_000) as finished:
+        win.training.start_button.click()
+    assert finished.args[0]["error"] is None
+    return win, data
+
+
+def test_results_dock_shows_matrix_table_and_mistakes(trained_window, qtbot):
+    win, _ = trained_window
+    panel = win.results
+    with qtbot.waitSignal(panel.evaluated, timeout=60_000) as done:
+        panel.evaluate_button.click()
+    report = done.args[0]
+    assert report.classes == ["blue", "green", "red"] and report.images == 12
+    assert sum(map(sum, report.confusion)) == 12 and panel.table.rowCount() == 3
+    assert panel.image.image.shape == (3, 3) and len(panel._labels) == 9
+    panel.normalised.setChecked(True)
+    assert abs(panel.image.image.sum() - sum(1 for s in report.support if s)) < 1e-6
+    assert panel.gallery.count() == len(report.mistakes)
+    assert "top-1" in panel.status.text()
+
+
+def test_predict_dock_labels_with_the_runs_classes_and_saves_csv(trained_window, qtbot,
+                                                                 tmp_path):
+    win, data = trained_window
+    panel = win.predict
+    with qtbot.waitSignal(panel.predicted, timeout=60_000) as done:
+        panel.predict([str(data / "val")])
+    results = done.args[0]
+    assert len(results) == 12 and panel.table.rowCount() == 12
+    assert {r["top"][0]["label"] for r in results} <= {"blue", "green", "red"}
+    bar = panel.table.cellWidget(0, 1)
+    assert bar.format().split()[0] in ("blue", "green", "red")
+    rows = list(csv.reader(panel.save_csv(str(tmp_path / "p.csv")).open()))
+    assert rows[0][:3] == ["image", "label_1", "probability_1"] and len(rows) == 13
+
+
+def test_export_onnx_from_the_file_menu(trained_window, qtbot, tmp_path):
+    pytest.importorskip("onnxruntime")
+    win, data = trained_window
+    target = tmp_path / "m.onnx"
+    with qtbot.waitSignal(win.exports.export("onnx", str(target)).done, timeout=60_000):
+        pass
+    meta = json.loads((tmp_path / "m.onnx.json").read_text())
+    assert meta["classes"] == ["blue", "green", "red"] and target.stat().st_size > 0
