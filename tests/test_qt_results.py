@@ -66,3 +66,25 @@ def test_export_onnx_from_the_file_menu(trained_window, qtbot, tmp_path):
         pass
     meta = json.loads((tmp_path / "m.onnx.json").read_text())
     assert meta["classes"] == ["blue", "green", "red"] and target.stat().st_size > 0
+
+
+def test_a_hundred_class_matrix_stays_legible(qtbot):
+    from tlgui.core.evaluate import EvalReport
+    from tlgui.qt.results_panel import ResultsPanel
+
+    n = 100
+    confusion = [[5 if i == j else (1 if j == (i + 1) % n else 0) for j in range(n)]
+                 for i in range(n)]
+    report = EvalReport(classes=[f"species {i}" for i in range(n)], split="val", images=600,
+                        confusion=confusion, precision=[5 / 6] * n, recall=[5 / 6] * n,
+                        f1=[5 / 6] * n, support=[6] * n, top1=5 / 6, topk=1.0, k=5)
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.show_report(report)
+    assert panel.image.image.shape == (n, n) and panel._labels == []  # no unreadable numbers
+    assert panel.table.rowCount() == n
+    view = panel.matrix_plot.getViewBox()
+    before = view.viewRange()
+    view.scaleBy((0.1, 0.1))  # what the mouse wheel does
+    after = view.viewRange()
+    assert after[0][1] - after[0][0] < before[0][1] - before[0][0]
