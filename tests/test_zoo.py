@@ -156,3 +156,15 @@ def test_python_factory_needs_explicit_trust(factory_file):
 def test_python_factory_errors_are_plain(factory_file, func, message):
     with pytest.raises(FactoryError, match=message):
         load_model(f"{factory_file}:{func}", trust_code=True)
+
+
+@pytest.mark.parametrize("spec, tensors, side", [("efficientnet_lite1", 386, 240),
+                                                 ("efficientnet_lite2", 386, 260)])
+def test_bundled_lite1_and_lite2_recognise_real_ants_and_bees(spec, tensors, side):
+    loaded = load_model(spec)
+    assert len(loaded.report.loaded) == tensors and loaded.input_size == (3, side, side)
+    files = sorted((DEMO_DATA / "val").glob("*/*.jpg"))
+    results = predict_files(loaded, files, topk=5)
+    hits = sum((310 if p.parent.name == "ants" else 309) in [r["index"] for r in result["top"]]
+               for p, result in zip(files, results, strict=True))
+    assert hits / len(files) >= 0.8, f"only {hits}/{len(files)} have ant/bee in the top 5"

@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Sequence
 
 from tlgui import __version__
+from tlgui.cli_compare import add_compare_parser, run_compare
 from tlgui.cli_train import add_train_parser, run_train
 
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trust-code", action="store_true")
     evaluate.add_argument("--json", action="store_true")
     add_train_parser(sub)
+    add_compare_parser(sub)
 
     export = sub.add_parser("export", help="a trained run or project as ONNX, TorchScript or "
                                            "a plain PyTorch script")
@@ -96,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _inspect(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "compare":
+            return run_compare(args)
         if args.command == "data":
             return _data(args)
         if args.command == "evaluate":

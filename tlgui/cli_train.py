@@ -3,7 +3,6 @@
 Nothing here imports torch at module level, so that ``tlgui`` can show its window first."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -109,13 +108,12 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from safetensors.torch import save_file
-
     from tlgui.cli_progress import TextProgress
     from tlgui.core import checkpoints
     from tlgui.core.data_index import index_folder
     from tlgui.core.engine import Trainer
     from tlgui.core.recipe import build
+    from tlgui.core.run_folder import write_run
     from tlgui.core.train_events import TrainConfig
     from tlgui.core.validate import check_config, check_data, check_split_ratio, parse_unfreeze
 
@@ -142,24 +140,9 @@ def run_train(args: argparse.Namespace) -> int:
     trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
                       listeners=[TextProgress()], original=experiment.original)
     result = trainer.fit(resume_from=resume)
-    run = {"recipe": experiment.ops, "config": config.as_dict(), "classes": data.classes,
-           "data": str(data.root)}
-    _write_json(out / "run.json", run)
-    _write_json(out / "history.json", {
-        "epochs": [vars(h) for h in result.history], "stopped": result.stopped,
-        "error": result.error, "best_epoch": result.best_epoch,
-        "skipped_files": result.skipped_files})
-    if trainer.integrity is not None:
-        _write_json(out / "integrity.json", trainer.integrity.as_dict())
-    weights = {k: v.detach().cpu().contiguous() for k, v in experiment.model.state_dict().items()}
-    save_file(weights, str(out / "model.safetensors"))
+    write_run(out, experiment, data, trainer)
     if result.error:
         print(f"tlgui: error: {result.error}", file=sys.stderr)
         return 1
     return 0 if trainer.integrity is None or trainer.integrity.passed else 3
 
-
-def _write_json(path: Path, data: object) -> None:
-    temp = path.with_suffix(path.suffix + ".tmp")
-    temp.write_text(json.dumps(data, indent=1, default=str))
-    temp.replace(path)

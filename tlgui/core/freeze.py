@@ -150,6 +150,29 @@ def freeze_all_but_head(model: nn.Module, *, train_bn: bool = False) -> str:
     return head
 
 
+def block_names(model: nn.Module) -> list[str]:
+    """The network's blocks in order, the head's own block excluded: top-level children with
+    parameters, a container of several such blocks (timm's ``blocks``, a Sequential) opened
+    one level."""
+    head = find_classifier(model)
+    out = []
+    for name, child in model.named_children():
+        inner = [f"{name}.{n}" for n, m in child.named_children()
+                 if any(True for _ in m.parameters()) and f"{name}.{n}" != head]
+        if not any(True for _ in child.parameters()) or name == head:
+            continue
+        out += inner if isinstance(child, (nn.Sequential, nn.ModuleList)) and len(inner) > 1 \
+            else [name]
+    return out
+
+
+def unfreeze_last_blocks(model: nn.Module, count: int) -> list[str]:
+    """Make the last ``count`` blocks (and so everything after them) trainable."""
+    names = block_names(model)[-count:]
+    set_trainable(model, names, True)
+    return names
+
+
 def unfreeze_all(model: nn.Module) -> None:
     set_trainable(model, [""], True)
 

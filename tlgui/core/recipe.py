@@ -26,6 +26,7 @@ from tlgui.core.freeze import (
     unfreeze,
     unfreeze_all,
     unfreeze_from,
+    unfreeze_last_blocks,
 )
 from tlgui.core.heads import replace_head
 from tlgui.core.validate import check_operation, check_recipe
@@ -87,7 +88,12 @@ def _unfreeze_from(exp: Experiment, op: dict) -> None:
     unfreeze_from(exp.model, op["layer"])
 
 
+def _unfreeze_last_blocks(exp: Experiment, op: dict) -> None:
+    unfreeze_last_blocks(exp.model, int(op["count"]))
+
+
 OPERATIONS: dict[str, Callable[[Experiment, dict], None]] = {
+    "unfreeze_last_blocks": _unfreeze_last_blocks,
     "replace_head": _replace_head,
     "branch": _branch,
     "freeze": _freeze,

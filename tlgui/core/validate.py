@@ -143,6 +143,7 @@ RECIPE_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "preset": {"name": str},
     "freeze_up_to": {"layer": str},
     "unfreeze_from": {"layer": str},
+    "unfreeze_last_blocks": {"count": int},
 }
 
 

