@@ -35,6 +35,7 @@ from tlgui.core.tree import LayerTree
 from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES, LoadedModel
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
+from tlgui.qt.experiments_panel import ExperimentsPanel
 from tlgui.qt.export_actions import ExportActions
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.log_bridge import LogBridge
@@ -90,11 +91,15 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel(source=lambda: (self.current_model(),
                                                     self.training.form.data_folder()))
         self.predict = PredictPanel(source=self.current_model)
-        for panel in (self.results, self.predict):
+        self.experiments = ExperimentsPanel(
+            settings=lambda: (self.training.form.config(), self.training.form.data_folder()))
+        self.experiments.open_cell.connect(lambda folder: self.projects.open(folder))
+        for panel in (self.results, self.predict, self.experiments):
             panel.message.connect(self.log_message)
         for title, widget in (("Dataset", self.dataset), ("Training", self.training),
                               ("Weights", self.weights), ("Results", self.results),
-                              ("Predict", self.predict), ("Log", self.log)):
+                              ("Predict", self.predict), ("Experiments", self.experiments),
+                              ("Log", self.log)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}-dock")
             dock.setWidget(widget)
@@ -102,7 +107,8 @@ class MainWindow(QMainWindow):
             self.docks[title] = dock
         self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
         self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
-        for left, right in (("Weights", "Results"), ("Results", "Predict"), ("Predict", "Log")):
+        for left, right in (("Weights", "Results"), ("Results", "Predict"),
+                            ("Predict", "Experiments"), ("Experiments", "Log")):
             self.tabifyDockWidget(self.docks[left], self.docks[right])
         self.docks["Training"].raise_()
         self.fit_to(int(screen.width() * 0.9), int(screen.height() * 0.9))

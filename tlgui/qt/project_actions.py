@@ -1,5 +1,6 @@
 """The File menu: open and save projects, recent projects, autosave, script export."""
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings
@@ -9,10 +10,24 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from tlgui.core.export import export_script
 from tlgui.core.project import Project, load_project, save_project
 from tlgui.core.train_events import TrainConfig
+from tlgui.core.trained import load_trained
 from tlgui.qt.workers import BackgroundCall
 
 RECENT_KEY = "recent_projects"
 RECENT_COUNT = 8
+
+
+def read_project_or_run(path: Path) -> Project:
+    """A .tlgui project, or a run folder (tlgui train --out, a comparison cell) as a project."""
+    if not path.is_dir():
+        return load_project(path)
+    trained = load_trained(path)
+    try:
+        history = json.loads((path / "history.json").read_text()).get("epochs", [])
+    except (OSError, ValueError):
+        history = []
+    return Project(trained.experiment, TrainConfig.from_dict(trained.config), history,
+                   trained.data_folder, trained.classes)
 
 
 class ProjectActions(QObject):
@@ -110,7 +125,7 @@ class ProjectActions(QObject):
             return None
         path = Path(path)
         self.window.statusBar().showMessage(f"opening {path} …")
-        self._call = BackgroundCall(lambda: load_project(path), self)
+        self._call = BackgroundCall(lambda: read_project_or_run(path), self)
         self._call.done.connect(lambda project: self._opened(path, project))
         self._call.failed.connect(lambda message: QMessageBox.warning(
             self.window, "Could not open the project", message))
@@ -129,6 +144,8 @@ class ProjectActions(QObject):
                 window.dataset.open_folder(project.data_folder)
         self.path = path
         self._remember(path)
+        if path.is_dir():  # a run folder: saving asks for a project file
+            self.path = None
         window.statusBar().showMessage(f"opened {path}", 5000)
 
     def export(self, path: str | None = None) -> Path | None:
