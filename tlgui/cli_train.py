@@ -41,6 +41,11 @@ def add_train_parser(sub) -> None:
                    help="auto: none when features can be cached, else light")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--amp", action="store_true", help="mixed precision on CUDA")
+    p.add_argument("--image-cache", nargs="?", const="", default=None, metavar="DIR",
+                   help="keep decoded, resized images on disk (default folder "
+                        "~/.cache/tlgui/decoded) and augment batches as tensors on the device")
+    p.add_argument("--image-cache-mb", type=int, default=4096,
+                   help="bound of the decoded-image cache (default: %(default)s MB)")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--workers", type=int, default=-1,
                    help="DataLoader workers (default: up to 4 on CUDA, none on the CPU)")
@@ -125,7 +130,9 @@ def run_train(args: argparse.Namespace) -> int:
         unfreeze=parse_unfreeze(args.unfreeze_at), train_bn=args.train_bn,
         augment=args.augment, cache=args.cache, cache_dir=args.cache_dir, device=args.device,
         amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,
-        deterministic=args.deterministic, checkpoint_dir=str(out / "checkpoints"))
+        deterministic=args.deterministic, checkpoint_dir=str(out / "checkpoints"),
+        image_cache=args.image_cache is not None, image_cache_dir=args.image_cache or None,
+        image_cache_mb=args.image_cache_mb)
     check_config(config)
     check_split_ratio(args.split_ratio)
     resume = Path(args.resume) / "checkpoints" if args.resume else None

@@ -54,6 +54,19 @@ def describe_eval_transform(transform: Callable) -> TransformSpec:
     return TransformSpec(**spec)
 
 
+CACHEABLE_STEPS = {"Resize", "CenterCrop", "ToTensor", "MaybeToTensor", "Normalize", "Grayscale",
+                   "ImageClassification"}
+
+
+def cacheable(transform: Callable) -> bool:
+    """Whether the eval transform is resize, centre crop, to tensor and normalise only (what
+    the decoded-image cache and the batch augmentation reproduce exactly)."""
+    steps = getattr(transform, "transforms", [transform])
+    resize = [s for s in steps if isinstance(s, T.Resize)]
+    return all(type(s).__name__ in CACHEABLE_STEPS for s in steps) and all(
+        isinstance(s.size, int) or len(s.size) == 1 for s in resize)
+
+
 def train_transform(eval_transform: Callable, preset: str) -> Callable:
     """The eval transform for ``none``; random crops and flips for ``light``; plus colour
     jitter and rotation for ``strong``. Always ends with the model's own normalisation."""

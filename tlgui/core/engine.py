@@ -13,12 +13,20 @@ import torch
 from torch import nn
 
 from tlgui.core import checkpoints
+from tlgui.core.batch_augment import BatchAugment, crop_for
 from tlgui.core.data_index import DataError, DataIndex
-from tlgui.core.datasets import ImageFiles, make_loader, train_transform
+from tlgui.core.datasets import (
+    ImageFiles,
+    cacheable,
+    describe_eval_transform,
+    make_loader,
+    train_transform,
+)
 from tlgui.core.devices import describe, pick_device
 from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.feature_cache import CachedFeatures, Features, compute_features, find_cut
 from tlgui.core.freeze import set_train_mode, set_trainable, unfreeze_all
+from tlgui.core.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.image_check import find_bad_files
 from tlgui.core.integrity import IntegrityReport, check_integrity, trainable_tensor_names
 from tlgui.core.optim import build_optimizer, build_schedule, lr_factors
@@ -58,6 +66,7 @@ class Trainer:
         self.integrity: IntegrityReport | None = None
         self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
+        self.batch_augment: BatchAugment | None = None  # uint8 batches from the image cache
         self._changeable: set[str] = set()
 
     def _emit(self, event: str, *args) -> None:
@@ -175,6 +184,7 @@ class Trainer:
             self.split, reason = None, f"augmentation '{augment}' makes the inputs vary"
         if self.split is None and cfg.cache == "on":
             self._say(f"features not cached: {reason}")
+        self._augment = augment
         self.train_tf = train_transform(self.eval_transform, augment)
         setup_start = time.perf_counter()
         self.train_data, self.valid_data = self._datasets()
@@ -203,6 +213,9 @@ class Trainer:
         self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode}")
 
     def _datasets(self):
+        self.batch_augment = None
+        if self.split is None and self.config.image_cache:
+            return self._cached_image_datasets()
         if self.split is None:
             return (ImageFiles(self.train_files, self.train_tf),
                     ImageFiles(self.valid_files, self.eval_transform))
@@ -221,6 +234,24 @@ class Trainer:
             out.append(CachedFeatures(features, files))
         return tuple(out)
 
+    def _cached_image_datasets(self):
+        """Decoded images from the disk cache, cropped per image, augmented per batch."""
+        cfg = self.config
+        if not cacheable(self.eval_transform):
+            self._say("decoded-image cache not used: the model's eval transform does more than "
+                      "resize, crop and normalise")
+            return (ImageFiles(self.train_files, self.train_tf),
+                    ImageFiles(self.valid_files, self.eval_transform))
+        spec = describe_eval_transform(self.eval_transform)
+        folder = cfg.image_cache_dir or Path.home() / ".cache" / "tlgui" / "decoded"
+        cache = DecodedCache(folder, ResizeSpec(spec.resize, spec.interpolation),
+                             cfg.image_cache_mb * 2**20)
+        self.image_cache = cache
+        self.batch_augment = BatchAugment(spec, self._augment, self.device)
+        self._say(cache.describe())
+        return (CachedImages(self.train_files, cache, crop_for(spec, self._augment)),
+                CachedImages(self.valid_files, cache, crop_for(spec, "none")))
+
     def _loader(self, dataset, *, shuffle: bool, epoch: int):
         cfg = self.config
         workers = cfg.workers
@@ -238,8 +269,10 @@ class Trainer:
                 return net(images)
         return net(images)
 
-    def _to_device(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def _to_device(self, batch, *, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         images = batch.images.to(self.device, non_blocking=True)
+        if self.batch_augment is not None and images.dtype == torch.uint8:
+            images = self.batch_augment(images, train=train)
         if self.config.channels_last and images.ndim == 4:
             images = images.contiguous(memory_format=torch.channels_last)
         return images, batch.labels.to(self.device, non_blocking=True)
@@ -314,7 +347,7 @@ class Trainer:
             self._note_failed(self.valid_data, batch.failed)
             if not len(batch.labels):
                 continue
-            images, labels = self._to_device(batch)
+            images, labels = self._to_device(batch, train=False)
             out = self._forward(images).float()
             loss_sum += float(nn.functional.cross_entropy(out, labels, reduction="sum"))
             seen += len(labels)

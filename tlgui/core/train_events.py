@@ -40,6 +40,9 @@ class TrainConfig:
     workers: int = -1  # DataLoader workers; -1: up to 4 on CUDA, none on the CPU
     seed: int = 0
     deterministic: bool = False  # torch.use_deterministic_algorithms (matters on CUDA)
+    image_cache: bool = False  # keep decoded, resized images on disk; augment batches as tensors
+    image_cache_dir: str | None = None  # default: ~/.cache/tlgui/decoded
+    image_cache_mb: int = 4096
     checkpoint_dir: str | None = None
 
     def as_dict(self) -> dict:

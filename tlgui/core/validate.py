@@ -72,6 +72,8 @@ def check_config(config: TrainConfig) -> None:
     _number(config.workers, "the number of data-loading workers", low=-1, high=64,
             integer=True, field="workers")
     _number(config.seed, "the seed", low=0, high=MAX_SEED, integer=True, field="seed")
+    _number(config.image_cache_mb, "the decoded-image cache size in MB", low=16,
+            high=10_000_000, integer=True, field="image_cache_mb")
 
 
 def check_split_ratio(ratio: float) -> None:
