@@ -58,6 +58,8 @@ def add_train_parser(sub) -> None:
                    help="the model's input size, e.g. 3x32x32 (default: what the model "
                         "declares, or the first size tried that runs)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    p.add_argument("--no-tensorboard", action="store_true",
+                   help="do not write TensorBoard event files under OUT/tb/")
     p.add_argument("--out", required=True, metavar="DIR")
 
 
@@ -119,6 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
     from tlgui.core.engine import Trainer
     from tlgui.core.recipe import build
     from tlgui.core.run_folder import write_run
+    from tlgui.core.run_logs import EventLog, TensorBoardLog
     from tlgui.core.train_events import TrainConfig
     from tlgui.core.validate import check_config, check_data, check_split_ratio, parse_unfreeze
 
@@ -145,7 +148,12 @@ def run_train(args: argparse.Namespace) -> int:
     experiment = build(recipe_from_args(args, len(data.classes)), trust_code=args.trust_code)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
-                      listeners=[TextProgress()], original=experiment.original)
+                      listeners=[TextProgress(), EventLog(out / "events.jsonl")],
+                      original=experiment.original)
+    if not args.no_tensorboard:
+        trainer.listeners.append(TensorBoardLog(out / "tb", experiment.model,
+                                                experiment.loaded.input_size,
+                                                lambda: trainer.optimizer.param_groups))
     result = trainer.fit(resume_from=resume)
     write_run(out, experiment, data, trainer)
     if result.error:

@@ -116,6 +116,7 @@ class Trainer:
             self.integrity = check_integrity(before, self.model, self._changeable,
                                              original_before, self.original)
             self._say(self.integrity.summary())
+            self._emit("on_integrity", self.integrity.as_dict())
         except Exception as exc:  # the run ends cleanly, with the reason shown
             self.result.error = _explain(exc)
             if not isinstance(exc, (TlguiError, torch.cuda.OutOfMemoryError, InterruptedError)):
@@ -169,6 +170,7 @@ class Trainer:
                     set_trainable(self.model, blocks[-int(step.what):], True)
                 if step.epoch == upto and upto > 0:
                     self._say(f"epoch {upto + 1}: unfroze {step.what}")
+                    self._emit("on_unfreeze", upto, str(step.what))
 
     def _setup_phase(self, phases: list[int], epoch: int, state: dict | None) -> None:
         """Choose cached or full training for the current trainable set, then build the
@@ -376,6 +378,7 @@ class Trainer:
         }
         path = checkpoints.save(self.config.checkpoint_dir, state, best=is_best)
         self._say(f"checkpoint saved: {path}" + (" (best so far)" if is_best else ""))
+        self._emit("on_checkpoint", epoch, str(path), is_best)
 
 
 def _score(stats: EpochStats) -> float:
