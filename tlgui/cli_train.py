@@ -3,6 +3,7 @@
 Nothing here imports torch at module level, so that ``tlgui`` can show its window first."""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 def run_train(args: argparse.Namespace) -> int:
     from tlgui.cli_progress import TextProgress
-    from tlgui.core import checkpoints
+    from tlgui.core import checkpoints, distributed
     from tlgui.core.data_index import index_folder
     from tlgui.core.engine import Trainer
     from tlgui.core.recipe import build
@@ -147,17 +148,30 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     experiment = build(recipe_from_args(args, len(data.classes)), trust_code=args.trust_code)
     out.mkdir(parents=True, exist_ok=True)
+    ranks = distributed.from_env()
+    listeners = [TextProgress(), EventLog(out / "events.jsonl")] if ranks.writes else []
     trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
-                      listeners=[TextProgress(), EventLog(out / "events.jsonl")],
-                      original=experiment.original)
-    if not args.no_tensorboard:
+                      listeners=listeners, original=experiment.original)
+    if ranks.writes and not args.no_tensorboard:
         trainer.listeners.append(TensorBoardLog(out / "tb", experiment.model,
                                                 experiment.loaded.input_size,
                                                 lambda: trainer.optimizer.param_groups))
-    result = trainer.fit(resume_from=resume)
-    write_run(out, experiment, data, trainer)
+    try:
+        result = trainer.fit(resume_from=resume)
+        if ranks.writes:
+            write_run(out, experiment, data, trainer)
+    finally:
+        if trainer.result.error is not None and ranks.enabled:
+            # leave at once: torchrun then ends the other ranks instead of letting them wait
+            print(f"tlgui: error (rank {ranks.rank}): {trainer.result.error}", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(1)
+        distributed.finish()
     if result.error:
         print(f"tlgui: error: {result.error}", file=sys.stderr)
         return 1
+    if trainer.ranks_identical is False:
+        print("tlgui: error: the ranks ended with different models", file=sys.stderr)
+        return 3
     return 0 if trainer.integrity is None or trainer.integrity.passed else 3
 

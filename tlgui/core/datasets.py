@@ -126,13 +126,14 @@ def collate(items: list) -> Batch:
 
 
 def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool, seed: int = 0,
-                workers: int = 0, pin_memory: bool = False) -> DataLoader:
-    """A loader whose order depends only on ``seed``; when shuffling, a last batch of a
-    single image is dropped (BatchNorm cannot train on one)."""
+                workers: int = 0, pin_memory: bool = False, sampler=None) -> DataLoader:
+    """A loader whose order depends only on ``seed`` (or on ``sampler``, a distributed
+    one); when shuffling, a last batch of a single image is dropped (BatchNorm cannot train
+    on one)."""
     generator = torch.Generator().manual_seed(seed)
+    count = len(sampler) if sampler is not None else len(dataset)
     return DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-        num_workers=workers, pin_memory=pin_memory, collate_fn=collate,
-        drop_last=shuffle and len(dataset) % batch_size == 1,
-        persistent_workers=False,
+        dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
+        generator=generator, num_workers=workers, pin_memory=pin_memory, collate_fn=collate,
+        drop_last=shuffle and count % batch_size == 1, persistent_workers=False,
     )

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tlgui.core import checkpoints
+from tlgui.core import checkpoints, distributed
 from tlgui.core.batch_augment import BatchAugment, crop_for
 from tlgui.core.data_index import DataError, DataIndex
 from tlgui.core.datasets import (
@@ -62,7 +62,9 @@ class Trainer:
         self.original = original
         check_config(config)
         check_data(data)
-        self.device = pick_device(config.device)
+        self.ranks = distributed.from_env()  # one process, or one of torchrun's
+        self.device = distributed.device_for(self.ranks, pick_device(config.device))
+        self.ranks_identical: bool | None = None
         self.integrity: IntegrityReport | None = None
         self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
@@ -84,6 +86,7 @@ class Trainer:
         deterministic = torch.are_deterministic_algorithms_enabled()
         try:
             self._set_deterministic(cfg.deterministic)
+            distributed.start(self.ranks, self.device)
             self._prepare_data()
             before = self.before = snapshot(self.model)
             original_before = snapshot(self.original) if self.original is not None else None
@@ -116,6 +119,11 @@ class Trainer:
             self.integrity = check_integrity(before, self.model, self._changeable,
                                              original_before, self.original)
             self._say(self.integrity.summary())
+            if self.ranks.enabled:
+                self.ranks_identical = distributed.ranks_agree(self.model, self.ranks)
+                self._say(f"{self.ranks.world} ranks hold "
+                          + ("bit-identical models" if self.ranks_identical else
+                             "DIFFERENT models: the ranks went out of step"))
             self._emit("on_integrity", self.integrity.as_dict())
         except Exception as exc:  # the run ends cleanly, with the reason shown
             self.result.error = _explain(exc)
@@ -200,6 +208,8 @@ class Trainer:
                                          weight_decay=cfg.weight_decay, factors=factors)
         self.scheduler = build_schedule(self.optimizer, cfg.schedule,
                                         (end - start) * self.batches_per_epoch)
+        trained = self.split.head if self.split is not None else self.model
+        self.train_net = distributed.wrap(trained, self.ranks, self.device)
         self.amp_dtype = None
         if cfg.amp and self.device.type == "cuda":
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -227,10 +237,15 @@ class Trainer:
                 out.append(CachedFeatures(Features(np.zeros((0, 1), np.float32),
                                                    np.zeros(0, bool)), []))
                 continue
+            shared = self.ranks.enabled and self.config.cache_dir  # rank 0 builds, others read
+            if shared and not self.ranks.writes:
+                distributed.barrier(self.ranks)
             features, reused = compute_features(
                 self.split, files, self.eval_transform, device=self.device,
                 batch_size=max(self.config.batch_size, 64), cache_dir=self.config.cache_dir,
                 should_stop=lambda: self.stop.stopped)
+            if shared and self.ranks.writes:
+                distributed.barrier(self.ranks)
             self._say(f"{'reused' if reused else 'computed'} cached features for "
                       f"{len(files)} {name} images")
             out.append(CachedFeatures(features, files))
@@ -261,11 +276,18 @@ class Trainer:
             workers = min(4, os.cpu_count() or 1) if self.device.type == "cuda" else 0
         if self.split is not None:
             workers = 0  # cached features are in memory already
+        sampler = distributed.train_sampler(dataset, self.ranks, cfg.seed) if shuffle else None
+        if sampler is not None:
+            sampler.set_epoch(epoch)  # the same permutation as seed + epoch in one process
+        if not shuffle:
+            dataset = distributed.validation_share(dataset, self.ranks)
         return make_loader(dataset, cfg.batch_size, shuffle=shuffle, seed=cfg.seed + epoch,
-                           workers=workers, pin_memory=self.device.type == "cuda")
+                           workers=workers, pin_memory=self.device.type == "cuda",
+                           sampler=sampler)
 
-    def _forward(self, images: torch.Tensor) -> torch.Tensor:
-        net: nn.Module = self.split.head if self.split is not None else self.model
+    def _forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
+        net: nn.Module = self.train_net if train else (
+            self.split.head if self.split is not None else self.model)
         if self.amp_dtype is not None:
             with torch.autocast("cuda", dtype=self.amp_dtype):
                 return net(images)
@@ -280,8 +302,9 @@ class Trainer:
         return images, batch.labels.to(self.device, non_blocking=True)
 
     def _note_failed(self, dataset, failed: list[int]) -> None:
+        samples = getattr(dataset, "samples", None)
         for index in failed:
-            path = str(dataset.samples[index][0]) if hasattr(dataset, "samples") else str(index)
+            path = str(samples[index][0]) if samples is not None else str(index)
             if path not in self.result.skipped_files:
                 self.result.skipped_files[path] = "could not be decoded"
                 self._say(f"skipped {path}: could not be decoded")
@@ -302,7 +325,7 @@ class Trainer:
             if not len(batch.labels):
                 continue
             images, labels = self._to_device(batch)
-            out = self._forward(images)
+            out = self._forward(images, train=True)
             loss = nn.functional.cross_entropy(out.float(), labels)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
@@ -323,6 +346,9 @@ class Trainer:
                                                   hits / len(labels), seen / max(elapsed, 1e-9)))
         train_seconds = time.perf_counter() - start
         partial = self.stop.stopped
+        if self.ranks.enabled and not partial:  # every rank's share counted once
+            totals = torch.tensor([seen, correct, loss_sum], dtype=torch.float64)
+            seen, correct, loss_sum = distributed.reduce_sum(totals, self.ranks).tolist()
         val = None if partial else self._validate(epoch)
         seconds = time.perf_counter() - start + self._pending_seconds
         self._pending_seconds = 0.0
@@ -355,6 +381,12 @@ class Trainer:
             seen += len(labels)
             pairs = labels.cpu() * classes + out.argmax(1).cpu()
             confusion += torch.bincount(pairs, minlength=classes * classes).view(classes, classes)
+        if self.ranks.enabled:  # each rank validated its share
+            packed = torch.cat([confusion.flatten().double(),
+                                torch.tensor([loss_sum, seen], dtype=torch.float64)])
+            packed = distributed.reduce_sum(packed, self.ranks)
+            confusion = packed[:-2].round().long().view(classes, classes)
+            loss_sum, seen = packed[-2].item(), int(packed[-1].item())
         totals = confusion.sum(1).clamp(min=1)
         stats = ValidationStats(
             epoch=epoch, loss=loss_sum / max(seen, 1),
@@ -367,7 +399,7 @@ class Trainer:
         is_best = _score(stats) >= max(map(_score, self.result.history))
         if is_best:
             self.result.best_epoch = epoch
-        if not self.config.checkpoint_dir:
+        if not self.config.checkpoint_dir or not self.ranks.writes:
             return
         state = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
