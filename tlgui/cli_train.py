@@ -5,6 +5,7 @@ Nothing here imports torch at module level, so that ``tlgui`` can show its windo
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -61,6 +62,9 @@ def add_train_parser(sub) -> None:
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     p.add_argument("--no-tensorboard", action="store_true",
                    help="do not write TensorBoard event files under OUT/tb/")
+    p.add_argument("--from", dest="plan", metavar="DIR",
+                   help="train the model and settings of a folder exported from the app "
+                        "(File → Export run folder); --data and --out say where")
     p.add_argument("--out", required=True, metavar="DIR")
 
 
@@ -116,17 +120,13 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from tlgui.cli_progress import TextProgress
-    from tlgui.core import checkpoints, distributed
-    from tlgui.core.data_index import index_folder
-    from tlgui.core.engine import Trainer
-    from tlgui.core.recipe import build
-    from tlgui.core.run_folder import write_run
-    from tlgui.core.run_logs import EventLog, TensorBoardLog
+    from tlgui.core.run_folder import load_plan
     from tlgui.core.train_events import TrainConfig
-    from tlgui.core.validate import check_config, check_data, check_split_ratio, parse_unfreeze
+    from tlgui.core.validate import check_config, parse_unfreeze
 
     out = Path(args.out)
+    if args.plan:
+        return _train(args, *load_plan(args.plan, trust_code=args.trust_code))
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         schedule=args.schedule, pretrained_lr_mult=args.pretrained_lr_mult,
@@ -138,15 +138,38 @@ def run_train(args: argparse.Namespace) -> int:
         image_cache=args.image_cache is not None, image_cache_dir=args.image_cache or None,
         image_cache_mb=args.image_cache_mb)
     check_config(config)
+    return _train(args, None, config)
+
+
+def _train(args: argparse.Namespace, experiment, config) -> int:
+    """Check everything, build the model (unless a plan brought it), train, write the run."""
+    from tlgui.cli_progress import TextProgress
+    from tlgui.core import checkpoints, distributed
+    from tlgui.core.data_index import index_folder
+    from tlgui.core.engine import Trainer
+    from tlgui.core.errors import ValidationError
+    from tlgui.core.heads import classifier_width
+    from tlgui.core.recipe import build
+    from tlgui.core.run_folder import write_run
+    from tlgui.core.run_logs import EventLog, TensorBoardLog
+    from tlgui.core.validate import check_config, check_data, check_split_ratio
+
+    out = Path(args.out)
+    config = replace(config, checkpoint_dir=str(out / "checkpoints"))
+    check_config(config)
     check_split_ratio(args.split_ratio)
     resume = Path(args.resume) / "checkpoints" if args.resume else None
     if resume is not None:
         checkpoints.load(resume)  # a plain error now rather than after loading the model
-    data = index_folder(args.data, split_ratio=args.split_ratio, seed=args.seed)
+    data = index_folder(args.data, split_ratio=args.split_ratio, seed=config.seed)
     check_data(data)
     for warning in data.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    experiment = build(recipe_from_args(args, len(data.classes)), trust_code=args.trust_code)
+    if experiment is None:
+        experiment = build(recipe_from_args(args, len(data.classes)), trust_code=args.trust_code)
+    elif classifier_width(experiment.model) != len(data.classes):
+        raise ValidationError(f"the exported model has {classifier_width(experiment.model)} "
+                              f"outputs but {args.data} has {len(data.classes)} classes", "data")
     out.mkdir(parents=True, exist_ok=True)
     ranks = distributed.from_env()
     listeners = [TextProgress(), EventLog(out / "events.jsonl")] if ranks.writes else []

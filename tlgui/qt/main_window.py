@@ -45,6 +45,7 @@ from tlgui.qt.opening import open_experiment
 from tlgui.qt.predict_panel import PredictPanel
 from tlgui.qt.project_actions import ProjectActions
 from tlgui.qt.results_panel import ResultsPanel
+from tlgui.qt.run_actions import RunActions
 from tlgui.qt.training_form import DEMO_DATA
 from tlgui.qt.training_panel import TrainingPanel
 from tlgui.qt.weights_panel import WeightsPanel
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self.projects = ProjectActions(self)
         self.exports = ExportActions(self, self.projects.menu)
+        self.runs = RunActions(self, self.projects.menu)
         self.setAcceptDrops(True)
         settings = QSettings()
         if settings.value("window/geometry") is not None:

@@ -240,6 +240,31 @@ class TrainingPanel(QWidget):
             self.status.setText(f"Finished {info['epochs']} epochs · {verdict}")
         self.run_finished.emit(info)
 
+    def follow_event(self, event: dict) -> None:
+        """Show one event of a run another process writes (``events.jsonl``)."""
+        kind = event["event"]
+        if kind == "fit_start":
+            for key in self.series:
+                self.series[key].clear()
+            self.history = []
+            self._redraw()
+            self._on_fit_started(event["epochs"], event["batches_per_epoch"])
+        elif kind == "batch_end" and self._batches:
+            self._on_batch({**event, "losses": [event["loss"]]})
+        elif kind == "epoch_end":
+            self._on_epoch(event)
+        elif kind == "message":
+            self.say(event["text"])
+        elif kind == "error":
+            self.say(f"error: {event['message']}")
+        elif kind == "integrity":
+            self.say("integrity " + ("PASS" if event["passed"] else "FAIL") + f" ({event['tensors']}"
+                     " tensors)")
+        elif kind == "fit_end":
+            state = ("Failed: " + event["error"] if event["error"] else
+                     "Stopped" if event["stopped"] else "Finished")
+            self.status.setText(f"{state} after {event['epochs']} epochs (followed run)")
+
     def set_config(self, config) -> None:
         """Show a saved run's settings in the form."""
         form = self.form
