@@ -19,6 +19,7 @@ from torch import nn
 
 from tlgui.core.data_index import DataIndex, index_folder
 from tlgui.core.errors import TlguiError
+from tlgui.core.train_events import TrainConfig
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.training_form import TrainingForm
@@ -249,6 +250,10 @@ class TrainingPanel(QWidget):
             self.history = []
             self._redraw()
             self._on_fit_started(event["epochs"], event["batches_per_epoch"])
+            try:  # the followed run's own settings, for reading alongside its plots
+                self.set_config(TrainConfig.from_dict(event["config"]))
+            except (KeyError, TypeError, ValueError):
+                pass
         elif kind == "batch_end" and self._batches:
             self._on_batch({**event, "losses": [event["loss"]]})
         elif kind == "epoch_end":
