@@ -131,6 +131,7 @@ class ExperimentsPanel(QWidget):
         self.accuracy_plot.setLabel("left", "accuracy")
         self.inference_plot = pg.PlotWidget(title="Inference ms per image (batch 1)")
         for plot in (self.accuracy_plot, self.inference_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setMinimumHeight(150)
@@ -138,7 +139,9 @@ class ExperimentsPanel(QWidget):
         charts = across(self.accuracy_plot, self.inference_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(across(left_widget, stacked(self.table, charts), stretch=(0, 1)))
+        layout.addWidget(across(left_widget, stacked(self.table, charts, stretch=(1, 1)),
+                                stretch=(0, 1)))
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
 
     def _add_model(self, name: str, checked: bool = False) -> None:
         try:
@@ -201,6 +204,15 @@ class ExperimentsPanel(QWidget):
         self._call.start()
         return self._call
 
+    def show_results(self, folder: str | Path) -> None:
+        """Show the rows of an earlier comparison (its results.json)."""
+        self.out.setText(str(folder))
+        self.table.setRowCount(0)
+        self.rows = []
+        for row in load_rows(Path(folder)):
+            self.add_row(row)
+        self.status.setText(f"{len(self.rows)} cells from {folder}")
+
     def stop(self) -> None:
         self.stop_token.stop()
         self.status.setText("Stopping after this batch; Run grid resumes where it stopped.")
@@ -237,7 +249,7 @@ class ExperimentsPanel(QWidget):
                 item = QTableWidgetItem("" if value is None else str(value))
             item.setData(Qt.ItemDataRole.UserRole + 1, cell_name(row["model"], row["strategy"]))
             self.table.setItem(index, col, item)
-        self.table.setSortingEnabled(True)
+        self.table.setSortingEnabled(True)  # cell order until a header is clicked
         self.table.resizeColumnsToContents()
         self._draw()
 
