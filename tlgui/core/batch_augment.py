@@ -44,16 +44,16 @@ class BatchAugment:
         self.grey = torch.tensor(GREY, device=device).view(1, 3, 1, 1)
 
     def __call__(self, images: torch.Tensor, *, train: bool) -> torch.Tensor:
-        x = images.float().div(255)
+        x = images.float().div_(255)  # in place from here: one new batch, not one per step
         if train and self.augment != "none":
-            n = len(x)
-            flip = torch.rand(n, device=x.device) < 0.5
-            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+            flip = (torch.rand(len(x), device=x.device) < 0.5).nonzero().flatten()
+            if len(flip):
+                x[flip] = x[flip].flip(3)
             if self.augment == "strong":
                 x = self._jitter(x)
         if self.channels == 1:
             x = (x * self.grey).sum(1, keepdim=True)
-        return (x - self.mean) / self.std
+        return x.sub_(self.mean).div_(self.std)  # what Normalize does, so results match
 
     def _jitter(self, x: torch.Tensor, amount: float = 0.3) -> torch.Tensor:
         """Brightness, contrast and saturation, a different factor per image."""
