@@ -57,12 +57,16 @@ def test_a_failing_cell_is_recorded_and_the_next_one_runs(data, tmp_path):
     assert rows[1]["error"] is None and rows[1]["best_val_accuracy"] is not None
 
 
+def offline(strategy: str):
+    """The cell's recipe on random weights (no download needed to check its freezing)."""
+    load, *rest = cell_recipe("resnet18", strategy, 3, 0)
+    return build([{**load, "weights": "none"}, *rest]).model
+
+
 def test_strategies_freeze_what_they_say():
-    shallow = build([{**cell_recipe("resnet18", "shallow", 3, 0)[0], "weights": "none"},
-                     *cell_recipe("resnet18", "shallow", 3, 0)[1:]]).model
+    shallow = offline("shallow")
     assert {n for n, p in shallow.named_parameters() if p.requires_grad} == {"fc.weight", "fc.bias"}
-    partial = build([{**cell_recipe("resnet18", "partial:2", 3, 0)[0], "weights": "none"},
-                     *cell_recipe("resnet18", "partial:2", 3, 0)[1:]]).model
+    partial = offline("partial:2")
     names = {n.rsplit(".", 1)[0] for n, p in partial.named_parameters() if p.requires_grad}
     assert {"fc", "layer4.0.conv1", "layer4.1.conv2"} <= names and "layer3.1.conv1" not in names
     assert cell_recipe("resnet18", "scratch", 3, 0)[0]["weights"] == "none"

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from tlgui.core import checkpoints
@@ -150,4 +149,3 @@ def test_an_error_on_one_rank_ends_every_rank_with_the_message(tmp_path):
     assert done.returncode != 0
     assert "tlgui: error (rank 1): unexpected error (the sensor on rank 1 is broken)" in done.stderr
     assert time.monotonic() - start < 200  # ended, not hung until a collective times out
-    assert torch.__version__  # torch itself still imports here
