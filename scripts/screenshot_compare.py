@@ -5,18 +5,11 @@ Usage: python scripts/screenshot_compare.py RESULTS [--out resources/screenshots
 """
 
 import argparse
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from screenshot_app import fresh_app
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
-from tlgui.qt.main_window import MainWindow  # noqa: E402
+from tlgui.qt.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,11 +19,7 @@ def main() -> int:
     parser.add_argument("results", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     args = parser.parse_args()
-    app = QApplication(sys.argv)
-    install_collector(app)
-    app.setOrganizationName("tlgui-screenshots")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = fresh_app()
     window = MainWindow()
     window.fit_to(1600, 1000)
     window.show()

@@ -4,19 +4,15 @@ Usage: python scripts/screenshot_follow.py [--out resources/screenshots/follow-r
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtCore import QTimer
+from screenshot_app import fresh_app
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
-from tlgui.qt.main_window import MainWindow  # noqa: E402
+from tlgui.qt.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,11 +22,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots" /
                         "follow-run.png")
     args = parser.parse_args()
-    app = QApplication(sys.argv)
-    install_collector(app)
-    app.setOrganizationName("tlgui-screenshots")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = fresh_app()
     run = Path(tempfile.mkdtemp()) / "run"
     process = subprocess.Popen(
         [sys.executable, "-m", "tlgui", "train", "--model", "builtin:vgg64", "--weights",

@@ -6,18 +6,12 @@ Runs offscreen unless a display is set (QT_QPA_PLATFORM=offscreen is the default
 """
 
 import argparse
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtCore import QTimer
+from screenshot_app import fresh_app
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
-from tlgui.qt.main_window import MainWindow  # noqa: E402
+from tlgui.qt.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,11 +22,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    app = QApplication(sys.argv)
-    install_collector(app)
-    app.setOrganizationName("tlgui-screenshots")  # a fresh layout, not the user's
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    app = fresh_app()
     window = MainWindow()
     window.fit_to(1400, 900)
     window.show()

@@ -152,7 +152,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from tlgui.core.evaluate import image_paths
+    from tlgui.core.data_index import image_paths
     from tlgui.core.predict import predict_files, write_csv
     from tlgui.core.trained import is_trained_source, load_trained
     from tlgui.core.validate import check_topk

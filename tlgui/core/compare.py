@@ -7,6 +7,7 @@ rates), ``scratch`` (the same architecture, random initialisation, every layer t
 """
 
 import csv
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -99,8 +100,6 @@ class Grid:
 
 
 def load_rows(out: Path) -> list[dict]:
-    import json
-
     path = out / "results.json"
     if not path.is_file():
         return []

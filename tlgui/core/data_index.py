@@ -158,3 +158,16 @@ def _check(index: DataIndex) -> None:
         for name, count in counts.items():
             if total and count < max(2, 0.02 * total):
                 index.warnings.append(f"{split}/{name} is nearly empty ({count} of {total} images)")
+
+
+def image_paths(items: list[str]) -> list[Path]:
+    """Files as given; folders expand to their image files (recursively, sorted)."""
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+                          and p.is_file())
+        else:
+            out.append(path)
+    return out

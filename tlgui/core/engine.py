@@ -69,6 +69,7 @@ class Trainer:
         self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
         self.batch_augment: BatchAugment | None = None  # uint8 batches from the image cache
+        self.image_cache: DecodedCache | None = None
         self._changeable: set[str] = set()
 
     def _emit(self, event: str, *args) -> None:

@@ -2,7 +2,6 @@
 F1, top-1 and top-k accuracy, and the most confident mistakes."""
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 
@@ -124,17 +123,3 @@ def evaluate(loaded: LoadedModel, data: DataIndex, split: str = "valid", *, k: i
         topk=top_hits / max(seen, 1), k=min(k, n), mistakes=wrong[:mistakes],
         skipped=skipped)
 
-
-def image_paths(items: list[str]) -> list[Path]:
-    """Files as given; folders expand to their image files (recursively, sorted)."""
-    from tlgui.core.data_index import IMAGE_SUFFIXES
-
-    out: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
-                          and p.is_file())
-        else:
-            out.append(path)
-    return out

@@ -135,7 +135,8 @@ class ExperimentsPanel(QWidget):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setMinimumHeight(150)
-        self.legend = self.accuracy_plot.addLegend(offset=(-10, 10))
+        self.legend = self.accuracy_plot.addLegend(offset=(10, -10))  # bottom left: free
+        self.accuracy_plot.getViewBox().setDefaultPadding(0.12)  # room for the labels
         charts = across(self.accuracy_plot, self.inference_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

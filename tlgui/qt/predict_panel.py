@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlgui.core.data_index import image_paths
 from tlgui.core.errors import TlguiError
-from tlgui.core.evaluate import image_paths
 from tlgui.core.predict import predict_files, write_csv
 from tlgui.core.zoo import LoadedModel
 from tlgui.qt.results_panel import thumbnail
