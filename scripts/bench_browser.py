@@ -20,7 +20,7 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from tlgui.core.data_index import index_folder  # noqa: E402
+from tlgui.core.data.data_index import index_folder  # noqa: E402
 from tlgui.qt.dataset_panel import DatasetPanel  # noqa: E402
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
 from tlgui.qt.stall_watch import StallWatch  # noqa: E402

@@ -6,9 +6,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from tlgui.core.data_index import index_folder
-from tlgui.core.datasets import ImageFiles
-from tlgui.core.image_check import find_bad_files
+from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.datasets import ImageFiles
+from tlgui.core.data.image_check import find_bad_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"

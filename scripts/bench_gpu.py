@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_loader import make_jpegs  # noqa: E402
 
-from tlgui.core.data_index import index_folder  # noqa: E402
-from tlgui.core.datasets import ImageFiles, make_loader, train_transform  # noqa: E402
-from tlgui.core.engine import Trainer  # noqa: E402
-from tlgui.core.recipe import build  # noqa: E402
-from tlgui.core.train_events import TrainConfig, TrainListener  # noqa: E402
+from tlgui.core.data.data_index import index_folder  # noqa: E402
+from tlgui.core.data.datasets import ImageFiles, make_loader, train_transform  # noqa: E402
+from tlgui.core.project.recipe import build  # noqa: E402
+from tlgui.core.train.engine import Trainer  # noqa: E402
+from tlgui.core.train.train_events import TrainConfig, TrainListener  # noqa: E402
 
 
 def sync(device: torch.device) -> None:

@@ -15,12 +15,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from tlgui.core.batch_augment import BatchAugment, crop_for
-from tlgui.core.data_index import index_folder
-from tlgui.core.datasets import ImageFiles, describe_eval_transform, make_loader, train_transform
-from tlgui.core.image_cache import CachedImages, DecodedCache, ResizeSpec
-from tlgui.core.image_check import find_bad_files
-from tlgui.core.zoo import load_model
+from tlgui.core.data.batch_augment import BatchAugment, crop_for
+from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.datasets import ImageFiles, describe_eval_transform, make_loader, train_transform
+from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
+from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.model.zoo import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tlgui.core.export_formats import export_model, preprocessing
-from tlgui.core.predict import open_rgb
-from tlgui.core.recipe import build
-from tlgui.core.zoo import LoadedModel
+from tlgui.core.data.image_check import open_rgb
+from tlgui.core.inference.export_formats import export_model, preprocessing
+from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.project.recipe import build
 from tlgui.onnx_predict import predict, preprocess
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,9 +12,9 @@ import torch
 from safetensors.torch import save_file
 
 from tlgui.cli import main
-from tlgui.core import checkpoints
-from tlgui.core.project import Project, ProjectError, load_project, save_project
-from tlgui.core.recipe import build
+from tlgui.core.project.project import Project, ProjectError, load_project, save_project
+from tlgui.core.project.recipe import build
+from tlgui.core.train import checkpoints
 
 from . import bad_inputs as bad
 from .helpers import make_image_folder

@@ -18,8 +18,8 @@ from tlgui.core import (
     snapshot,
     unfreeze,
 )
-from tlgui.core.branch import _check_shapes, add_parallel_branch
-from tlgui.core.graph import node_names
+from tlgui.core.model.branch import _check_shapes, add_parallel_branch
+from tlgui.core.model.graph import node_names
 
 from .conftest import DEMO_DATA
 from .helpers import image_loader, storages, train_epoch

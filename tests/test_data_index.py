@@ -4,8 +4,8 @@ import pytest
 from PIL import Image
 
 from tlgui.cli import main
-from tlgui.core.data_index import DataError, index_folder
-from tlgui.core.image_check import conversion_notes, find_bad_files, full_check, quick_check
+from tlgui.core.data.data_index import DataError, index_folder
+from tlgui.core.data.image_check import conversion_notes, find_bad_files, full_check, quick_check
 
 from .helpers import make_image_folder, write_broken_files
 
@@ -69,7 +69,7 @@ def test_decompression_bomb_and_huge_images_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
     assert "decompression bomb" in quick_check(big)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
-    monkeypatch.setattr("tlgui.core.image_check.HUGE_PIXELS", 4_000_000)
+    monkeypatch.setattr("tlgui.core.data.image_check.HUGE_PIXELS", 4_000_000)
     assert "huge image (3000x3000)" in quick_check(big)
     cmyk = tmp_path / "cmyk.jpg"
     Image.new("CMYK", (40, 40), (10, 20, 30, 0)).save(cmyk)

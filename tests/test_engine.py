@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from tlgui.core import load_model, replace_head
-from tlgui.core.data_index import index_folder
-from tlgui.core.engine import Trainer
-from tlgui.core.recipe import build
-from tlgui.core.train_events import StopToken, TrainConfig, TrainListener, UnfreezeStep
+from tlgui.core.data.data_index import index_folder
+from tlgui.core.project.recipe import build
+from tlgui.core.train.engine import Trainer
+from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener, UnfreezeStep
 
 from .helpers import make_image_folder, write_broken_files
 
@@ -192,7 +192,7 @@ def test_bad_files_are_listed_and_skipped(folder, tmp_path):
 
 
 def test_device_choice_falls_back_to_the_cpu():
-    from tlgui.core.devices import pick_device
+    from tlgui.core.train.devices import pick_device
 
     assert pick_device("auto").type in ("cpu", "cuda", "mps")
     if not torch.cuda.is_available():
@@ -227,7 +227,7 @@ def test_default_model_head_only_on_demo_data_caches_features():
 
 
 def test_feature_cache_on_disk_is_reused_and_invalidated(folder, tmp_path):
-    from tlgui.core.feature_cache import _MEMORY, compute_features, find_cut
+    from tlgui.core.train.feature_cache import _MEMORY, compute_features, find_cut
 
     exp = head_only()
     split, _ = find_cut(exp.model)
@@ -239,7 +239,7 @@ def test_feature_cache_on_disk_is_reused_and_invalidated(folder, tmp_path):
     _MEMORY.clear()
     again, reused = compute_features(split, files, exp.loaded.transform, **kwargs)
     assert reused and torch.allclose(torch.from_numpy(again.values[:].copy()), first.values)
-    from tlgui.core.feature_cache import CachedFeatures
+    from tlgui.core.train.feature_cache import CachedFeatures
 
     value, label, index = CachedFeatures(again, files)[3]
     assert torch.equal(value, first.values[3]) and (label, index) == (files[3][1], 3)

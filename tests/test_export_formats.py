@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from tlgui.cli import main
-from tlgui.core.export_formats import export_model
-from tlgui.core.predict import open_rgb
-from tlgui.core.recipe import build
-from tlgui.core.zoo import LoadedModel
+from tlgui.core.data.image_check import open_rgb
+from tlgui.core.inference.export_formats import export_model
+from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.project.recipe import build
 from tlgui.onnx_predict import predict as onnx_predict
 
 from .conftest import DEMO_DATA
@@ -53,7 +53,7 @@ def test_onnx_and_torchscript_match_pytorch_on_real_photos(exported):
     onnx_logits = torch.tensor([r["logits"] for r in onnx_predict(str(files["onnx"]),
                                                                   list(map(str, PHOTOS)))])
     script = torch.jit.load(str(files["torchscript"]))
-    from tlgui.core.export_formats import preprocessing
+    from tlgui.core.inference.export_formats import preprocessing
     from tlgui.onnx_predict import preprocess
 
     spec = preprocessing(loaded)

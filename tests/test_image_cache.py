@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from tlgui.core.data_index import index_folder
-from tlgui.core.engine import Trainer
-from tlgui.core.image_cache import CachedImages, DecodedCache, ResizeSpec
-from tlgui.core.recipe import build
-from tlgui.core.train_events import TrainConfig
+from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
+from tlgui.core.project.recipe import build
+from tlgui.core.train.engine import Trainer
+from tlgui.core.train.train_events import TrainConfig
 
 from .helpers import make_image_folder, write_broken_files
 

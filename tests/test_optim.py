@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tlgui.core import build_optimizer, freeze, load_model, replace_head
-from tlgui.core.optim import build_schedule, lr_factors, param_groups
+from tlgui.core.train.optim import build_schedule, lr_factors, param_groups
 
 
 @pytest.fixture

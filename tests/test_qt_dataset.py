@@ -3,8 +3,8 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from tlgui.core.datasets import train_transform
-from tlgui.core.zoo import load_model
+from tlgui.core.data.datasets import train_transform
+from tlgui.core.model.zoo import load_model
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.image_list_model import PathRole
 

@@ -69,7 +69,7 @@ def test_export_onnx_from_the_file_menu(trained_window, qtbot, tmp_path):
 
 
 def test_a_hundred_class_matrix_stays_legible(qtbot):
-    from tlgui.core.evaluate import EvalReport
+    from tlgui.core.inference.evaluate import EvalReport
     from tlgui.qt.results_panel import ResultsPanel
 
     n = 100

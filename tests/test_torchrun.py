@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
-from tlgui.core import checkpoints
+from tlgui.core.train import checkpoints
 
 from .conftest import DEMO_DATA
 from .helpers import make_image_folder

@@ -12,9 +12,9 @@ from tlgui.core import (
     WeightsUnavailableError,
     load_model,
     provenance,
-    weights_cache,
 )
-from tlgui.core.predict import predict_files
+from tlgui.core.inference.predict import predict_files
+from tlgui.core.model import weights_cache
 
 from .conftest import DEMO_DATA
 

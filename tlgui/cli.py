@@ -120,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace, num_classes: int | None = None):
+    from tlgui.core.model.zoo import load_model
     from tlgui.core.validate import check_num_classes, parse_input_size
-    from tlgui.core.zoo import load_model
 
     if num_classes is not None:
         check_num_classes(num_classes)
@@ -131,8 +131,8 @@ def _load(args: argparse.Namespace, num_classes: int | None = None):
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from tlgui.core.freeze import freeze
-    from tlgui.core.tree import LayerTree
+    from tlgui.core.model.freeze import freeze
+    from tlgui.core.model.tree import LayerTree
 
     loaded = _load(args, args.num_classes)
     if args.freeze:
@@ -152,9 +152,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from tlgui.core.data_index import image_paths
-    from tlgui.core.predict import predict_files, write_csv
-    from tlgui.core.trained import is_trained_source, load_trained
+    from tlgui.core.data.data_index import image_paths
+    from tlgui.core.inference.predict import predict_files, write_csv
+    from tlgui.core.inference.trained import is_trained_source, load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
@@ -179,10 +179,10 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from tlgui.core.data_index import index_folder
+    from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
-    from tlgui.core.evaluate import evaluate
-    from tlgui.core.trained import load_trained
+    from tlgui.core.inference.evaluate import evaluate
+    from tlgui.core.inference.trained import load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
@@ -204,10 +204,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tlgui.core.export import export_script
-    from tlgui.core.export_formats import export_model
-    from tlgui.core.train_events import TrainConfig
-    from tlgui.core.trained import load_trained
+    from tlgui.core.inference.export_formats import export_model
+    from tlgui.core.inference.trained import load_trained
+    from tlgui.core.project.export import export_script
+    from tlgui.core.train.train_events import TrainConfig
 
     trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
     if args.format == "script":
@@ -224,8 +224,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from tlgui.core.data_index import index_folder
-    from tlgui.core.image_check import conversion_notes, find_bad_files
+    from tlgui.core.data.data_index import index_folder
+    from tlgui.core.data.image_check import conversion_notes, find_bad_files
     from tlgui.core.validate import check_split_ratio
 
     check_split_ratio(args.split_ratio)

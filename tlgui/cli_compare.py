@@ -25,10 +25,10 @@ def add_compare_parser(sub) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from tlgui.core.compare import TABLE_HEADER, Grid, check_strategy, format_row, load_rows, run_grid
-    from tlgui.core.data_index import index_folder
+    from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
-    from tlgui.core.train_events import TrainConfig
+    from tlgui.core.train.compare import TABLE_HEADER, Grid, check_strategy, format_row, load_rows, run_grid
+    from tlgui.core.train.train_events import TrainConfig
     from tlgui.core.validate import check_config, check_data, check_split_ratio
 
     out = Path(args.out)

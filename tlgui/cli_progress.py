@@ -3,7 +3,7 @@
 import sys
 import time
 
-from tlgui.core.train_events import BatchStats, EpochStats, TrainListener
+from tlgui.core.train.train_events import BatchStats, EpochStats, TrainListener
 
 
 class TextProgress(TrainListener):

@@ -120,8 +120,8 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from tlgui.core.run_folder import load_plan
-    from tlgui.core.train_events import TrainConfig
+    from tlgui.core.train.run_folder import load_plan
+    from tlgui.core.train.train_events import TrainConfig
     from tlgui.core.validate import check_config, parse_unfreeze
 
     out = Path(args.out)
@@ -144,14 +144,14 @@ def run_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, experiment, config) -> int:
     """Check everything, build the model (unless a plan brought it), train, write the run."""
     from tlgui.cli_progress import TextProgress
-    from tlgui.core import checkpoints, distributed
-    from tlgui.core.data_index import index_folder
-    from tlgui.core.engine import Trainer
+    from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
-    from tlgui.core.heads import classifier_width
-    from tlgui.core.recipe import build
-    from tlgui.core.run_folder import write_run
-    from tlgui.core.run_logs import EventLog, TensorBoardLog
+    from tlgui.core.model.heads import classifier_width
+    from tlgui.core.project.recipe import build
+    from tlgui.core.train import checkpoints, distributed
+    from tlgui.core.train.engine import Trainer
+    from tlgui.core.train.run_folder import write_run
+    from tlgui.core.train.run_logs import EventLog, TensorBoardLog
     from tlgui.core.validate import check_config, check_data, check_split_ratio
 
     out = Path(args.out)

@@ -3,8 +3,6 @@
 Nothing in this package imports Qt; ``tests/test_layering.py`` proves it.
 """
 
-from tlgui.core.branch import add_parallel_branch
-from tlgui.core.checkpoint import LoadReport, load_weights_file, read_state_dict
 from tlgui.core.errors import (
     CheckpointError,
     FactoryError,
@@ -15,7 +13,9 @@ from tlgui.core.errors import (
     UnsafeCheckpointError,
     WeightsUnavailableError,
 )
-from tlgui.core.freeze import (
+from tlgui.core.model.branch import add_parallel_branch
+from tlgui.core.model.checkpoint import LoadReport, load_weights_file, read_state_dict
+from tlgui.core.model.freeze import (
     freeze,
     freeze_all_but_head,
     freeze_up_to,
@@ -28,12 +28,12 @@ from tlgui.core.freeze import (
     unfreeze_all,
     unfreeze_from,
 )
-from tlgui.core.heads import classifier_width, find_classifier, replace_head
-from tlgui.core.optim import build_optimizer
-from tlgui.core.provenance import Origin, provenance
-from tlgui.core.tree import LayerNode, LayerTree
-from tlgui.core.weights import Snapshot, TensorDiff, diff, snapshot, summarize, tensor_sha256
-from tlgui.core.zoo import LoadedModel, known_names, load_model
+from tlgui.core.model.heads import classifier_width, find_classifier, replace_head
+from tlgui.core.model.provenance import Origin, provenance
+from tlgui.core.model.tree import LayerNode, LayerTree
+from tlgui.core.model.weights import Snapshot, TensorDiff, diff, snapshot, summarize, tensor_sha256
+from tlgui.core.model.zoo import LoadedModel, known_names, load_model
+from tlgui.core.train.optim import build_optimizer
 
 __all__ = [
     "CheckpointError", "FactoryError", "LayerNode", "LayerTree", "LoadReport", "LoadedModel",

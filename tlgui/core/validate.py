@@ -8,9 +8,9 @@ import math
 import re
 from collections.abc import Iterable
 
-from tlgui.core.data_index import DataIndex
+from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import ValidationError
-from tlgui.core.train_events import TrainConfig, UnfreezeStep
+from tlgui.core.train.train_events import TrainConfig, UnfreezeStep
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "onecycle")

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from tlgui.core.datasets import describe_eval_transform
-from tlgui.core.predict import open_rgb
+from tlgui.core.data.datasets import describe_eval_transform
+from tlgui.core.data.image_check import open_rgb
 
 SAMPLES = 6
 TILE = 150

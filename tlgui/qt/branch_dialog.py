@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 from torch import nn
 
-from tlgui.core.branch import add_parallel_branch, branch_points
-from tlgui.core.heads import classifier_width
-from tlgui.core.tree import LayerTree
+from tlgui.core.model.branch import add_parallel_branch, branch_points
+from tlgui.core.model.heads import classifier_width
+from tlgui.core.model.tree import LayerTree
 from tlgui.qt.layer_model import LayerTreeModel
 from tlgui.qt.workers import BackgroundCall
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.data_index import DataIndex, index_folder
-from tlgui.core.image_check import conversion_notes, find_bad_files
+from tlgui.core.data.data_index import DataIndex, index_folder
+from tlgui.core.data.image_check import conversion_notes, find_bad_files
 from tlgui.qt.augment_preview import AugmentPreview, ImageDialog
 from tlgui.qt.image_list_model import ImageListModel, PathRole
 from tlgui.qt.layout import across

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.compare import Grid, cell_name, load_rows, run_grid
-from tlgui.core.data_index import index_folder
+from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
-from tlgui.core.train_events import StopToken, TrainConfig, TrainListener
+from tlgui.core.model.zoo import BUNDLED, known_names, weights_availability
+from tlgui.core.train.compare import Grid, cell_name, load_rows, run_grid
+from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
 from tlgui.core.validate import check_data
-from tlgui.core.zoo import BUNDLED, known_names, weights_availability
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.results_panel import NumberItem
 from tlgui.qt.workers import BackgroundCall

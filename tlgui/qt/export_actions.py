@@ -6,7 +6,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from tlgui.core.errors import TlguiError
-from tlgui.core.export_formats import SUFFIXES, export_model
+from tlgui.core.inference.export_formats import SUFFIXES, export_model
 from tlgui.qt.workers import BackgroundCall
 
 TITLES = {"onnx": ("Export as &ONNX…", "ONNX (*.onnx)"),

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 
-from tlgui.core.data_index import DataIndex
+from tlgui.core.data.data_index import DataIndex
 from tlgui.qt.thumbnails import THUMB_SIZE, ThumbnailLoader
 
 AnyIndex = QModelIndex | QPersistentModelIndex

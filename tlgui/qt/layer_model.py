@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from tlgui.core.freeze import set_trainable
-from tlgui.core.tree import LayerNode, LayerTree
+from tlgui.core.model.freeze import set_trainable
+from tlgui.core.model.tree import LayerNode, LayerTree
 from tlgui.qt.columns import NamedColumns
 
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")

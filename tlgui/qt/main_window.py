@@ -23,16 +23,16 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
 )
 
-from tlgui.core.checkpoint import load_weights_file
-from tlgui.core.datasets import train_transform
-from tlgui.core.devices import describe, pick_device
+from tlgui.core.data.datasets import train_transform
 from tlgui.core.errors import TlguiError
-from tlgui.core.heads import classifier_width
-from tlgui.core.history import UndoHistory
-from tlgui.core.recipe import Experiment
-from tlgui.core.train_events import TrainConfig
-from tlgui.core.tree import LayerTree
-from tlgui.core.zoo import WEIGHT_FILE_SUFFIXES, LoadedModel
+from tlgui.core.model.checkpoint import load_weights_file
+from tlgui.core.model.heads import classifier_width
+from tlgui.core.model.tree import LayerTree
+from tlgui.core.model.zoo import WEIGHT_FILE_SUFFIXES, LoadedModel
+from tlgui.core.project.history import UndoHistory
+from tlgui.core.project.recipe import Experiment
+from tlgui.core.train.devices import describe, pick_device
+from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.experiments_panel import ExperimentsPanel

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.freeze import BN_TYPES
+from tlgui.core.model.freeze import BN_TYPES
 from tlgui.qt.layout import across, stacked
 
 

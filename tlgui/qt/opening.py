@@ -1,8 +1,8 @@
 """Opening a model in the app: the recipe the window starts from."""
 
-from tlgui.core.data_index import index_folder
-from tlgui.core.recipe import Experiment, build
-from tlgui.core.tree import LayerTree
+from tlgui.core.data.data_index import index_folder
+from tlgui.core.model.tree import LayerTree
+from tlgui.core.project.recipe import Experiment, build
 from tlgui.qt.training_form import DEMO_DATA
 
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.data_index import image_paths
+from tlgui.core.data.data_index import image_paths
 from tlgui.core.errors import TlguiError
-from tlgui.core.predict import predict_files, write_csv
-from tlgui.core.zoo import LoadedModel
+from tlgui.core.inference.predict import predict_files, write_csv
+from tlgui.core.model.zoo import LoadedModel
 from tlgui.qt.results_panel import thumbnail
 from tlgui.qt.workers import BackgroundCall
 

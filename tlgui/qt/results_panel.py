@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.data_index import index_folder
+from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
-from tlgui.core.evaluate import EvalReport, evaluate
-from tlgui.core.zoo import LoadedModel
+from tlgui.core.inference.evaluate import EvalReport, evaluate
+from tlgui.core.model.zoo import LoadedModel
 from tlgui.qt.augment_preview import ImageDialog
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.workers import BackgroundCall

@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from tlgui.core.errors import TlguiError
-from tlgui.core.run_folder import export_plan
-from tlgui.core.train_events import TrainConfig
+from tlgui.core.train.run_folder import export_plan
+from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.run_follower import RunFollower
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.train_events import TrainConfig
+from tlgui.core.train.train_events import TrainConfig
 from tlgui.core.validate import check_config, parse_unfreeze
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "resources" / "hymenoptera_demo"

@@ -7,10 +7,10 @@ import time
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from torch import nn
 
-from tlgui.core.data_index import DataIndex
-from tlgui.core.engine import Trainer
-from tlgui.core.train_events import StopToken, TrainConfig, TrainListener
-from tlgui.core.weights import diff
+from tlgui.core.data.data_index import DataIndex
+from tlgui.core.model.weights import diff
+from tlgui.core.train.engine import Trainer
+from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
 
 BATCH_SIGNAL_INTERVAL_S = 0.1
 

@@ -1,0 +1,1 @@
+"""Image folders: indexing, checks, datasets, the decoded-image cache and batch augmentation."""

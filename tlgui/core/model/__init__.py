@@ -1,0 +1,1 @@
+"""Models: where they come from, their layer trees, freezing, heads, branches, weights."""

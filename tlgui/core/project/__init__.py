@@ -1,0 +1,1 @@
+"""Projects: recipes, history, the project file and script export."""

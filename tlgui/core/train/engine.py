@@ -1,0 +1,431 @@
+"""The training engine: events, stop token, devices, AMP, schedules, gradual unfreezing,
+feature caching, checkpoints with resume, and an integrity report after every run."""
+
+import copy
+import math
+import os
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from tlgui.core.data.batch_augment import BatchAugment, crop_for
+from tlgui.core.data.data_index import DataError, DataIndex
+from tlgui.core.data.datasets import (
+    ImageFiles,
+    cacheable,
+    describe_eval_transform,
+    make_loader,
+    train_transform,
+)
+from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
+from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.errors import TlguiError, user_message
+from tlgui.core.model.freeze import set_train_mode, set_trainable, unfreeze_all
+from tlgui.core.model.weights import snapshot
+from tlgui.core.train import checkpoints, distributed
+from tlgui.core.train.devices import describe, pick_device
+from tlgui.core.train.feature_cache import CachedFeatures, Features, compute_features, find_cut
+from tlgui.core.train.integrity import IntegrityReport, check_integrity, trainable_tensor_names
+from tlgui.core.train.optim import build_optimizer, build_schedule, lr_factors
+from tlgui.core.train.train_events import (
+    BatchStats,
+    EpochStats,
+    FitResult,
+    StopToken,
+    TrainConfig,
+    TrainListener,
+    ValidationStats,
+)
+from tlgui.core.validate import check_config, check_data
+
+
+class NonFiniteLoss(TlguiError, RuntimeError):
+    pass
+
+
+class Trainer:
+    """Trains ``model`` on ``data`` with ``config``; listeners hear every event."""
+
+    def __init__(self, model: nn.Module, data: DataIndex, eval_transform, config: TrainConfig,
+                 *, listeners: list[TrainListener] | tuple = (), stop: StopToken | None = None,
+                 original: nn.Module | None = None) -> None:
+        self.model = model
+        self.data = data
+        self.eval_transform = eval_transform
+        self.config = config
+        self.listeners = list(listeners)
+        self.stop = stop or StopToken()
+        self.original = original
+        check_config(config)
+        check_data(data)
+        self.ranks = distributed.from_env()  # one process, or one of torchrun's
+        self.device = distributed.device_for(self.ranks, pick_device(config.device))
+        self.ranks_identical: bool | None = None
+        self.integrity: IntegrityReport | None = None
+        self.before = None  # the snapshot taken when fit() starts
+        self.result = FitResult(history=[])
+        self.batch_augment: BatchAugment | None = None  # uint8 batches from the image cache
+        self.image_cache: DecodedCache | None = None
+        self._changeable: set[str] = set()
+
+    def _emit(self, event: str, *args) -> None:
+        for listener in self.listeners:
+            getattr(listener, event)(*args)
+
+    def _say(self, text: str) -> None:
+        self._emit("on_message", text)
+
+    def fit(self, resume_from: str | Path | None = None) -> FitResult:
+        """Run all epochs (or the rest of a checkpointed run); never raises for training
+        failures: they end the run cleanly and are reported in ``result.error``."""
+        cfg = self.config
+        started = False
+        deterministic = torch.are_deterministic_algorithms_enabled()
+        try:
+            self._set_deterministic(cfg.deterministic)
+            distributed.start(self.ranks, self.device)
+            self._prepare_data()
+            before = self.before = snapshot(self.model)
+            original_before = snapshot(self.original) if self.original is not None else None
+            self.model.to(self.device)
+            if cfg.channels_last:
+                self.model.to(memory_format=torch.channels_last)
+            state = checkpoints.load(resume_from) if resume_from else None
+            start = state["epoch"] if state else 0
+            phases = self._phases()
+            self._apply_unfreezing(upto=start)
+            if state:
+                for name, param in self.model.named_parameters():
+                    param.requires_grad_(name in state["trainable"])
+                self.model.load_state_dict(state["model"])
+                self.result.history = [EpochStats(**h) for h in state["history"]]
+                self.result.best_epoch = state.get("best_epoch")
+                self._say(f"resumed from {resume_from} at epoch {start + 1}")
+            self._setup_phase(phases, start, state)
+            self._emit("on_fit_start", cfg, cfg.epochs, self.batches_per_epoch)
+            started = True
+            for epoch in range(start, cfg.epochs):
+                if epoch in phases and epoch != start:
+                    self._apply_unfreezing(upto=epoch)
+                    self._setup_phase(phases, epoch, None)
+                self._run_epoch(epoch)
+                if self.stop.stopped:
+                    self.result.stopped = True
+                    self._say(f"stopped during epoch {epoch + 1}")
+                    break
+            self.integrity = check_integrity(before, self.model, self._changeable,
+                                             original_before, self.original)
+            self._say(self.integrity.summary())
+            if self.ranks.enabled:
+                self.ranks_identical = distributed.ranks_agree(self.model, self.ranks)
+                self._say(f"{self.ranks.world} ranks hold "
+                          + ("bit-identical models" if self.ranks_identical else
+                             "DIFFERENT models: the ranks went out of step"))
+            self._emit("on_integrity", self.integrity.as_dict())
+        except Exception as exc:  # the run ends cleanly, with the reason shown
+            self.result.error = _explain(exc)
+            if not isinstance(exc, (TlguiError, torch.cuda.OutOfMemoryError, InterruptedError)):
+                self._say("".join(traceback.format_exception(exc)).rstrip())
+            self._emit("on_exception", exc, self.result.error)
+        finally:
+            torch.use_deterministic_algorithms(deterministic)
+            self.model.eval()
+            if not started:
+                self._emit("on_fit_start", cfg, cfg.epochs, 0)
+            self._emit("on_fit_end", self.result)
+        return self.result
+
+    def _set_deterministic(self, on: bool) -> None:
+        """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse."""
+        if on:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.backends.cudnn.benchmark = False
+            if self.device.type == "cuda":
+                self._say("deterministic algorithms on: CUDA training is slower (deterministic "
+                          "kernels, no cuDNN autotuning) and an operation without a "
+                          "deterministic version stops the run with its name")
+        torch.use_deterministic_algorithms(on)
+
+    def _prepare_data(self) -> None:
+        self.train_files = self.data.splits["train"]
+        self.valid_files = self.data.splits.get("valid", [])
+        bad = find_bad_files([p for p, _ in self.train_files + self.valid_files])
+        for path, reason in bad.items():
+            self.result.skipped_files[str(path)] = reason
+            self._say(f"skipped {path}: {reason}")
+        self.train_files = [s for s in self.train_files if s[0] not in bad]
+        self.valid_files = [s for s in self.valid_files if s[0] not in bad]
+        if not self.train_files:
+            raise DataError(f"none of the {len(bad)} training images in {self.data.root} can be "
+                            "read")
+
+    def _phases(self) -> list[int]:
+        """Epochs at which the trainable set changes (the optimiser is rebuilt there)."""
+        steps = sorted({s.epoch for s in self.config.unfreeze if 0 < s.epoch < self.config.epochs})
+        return [0, *steps]
+
+    def _apply_unfreezing(self, upto: int) -> None:
+        for step in self.config.unfreeze:
+            if step.epoch <= upto and step.epoch < self.config.epochs:
+                if step.what == "all":
+                    unfreeze_all(self.model)
+                else:
+                    blocks = [n for n, m in self.model.named_children()
+                              if any(True for _ in m.parameters())]
+                    set_trainable(self.model, blocks[-int(step.what):], True)
+                if step.epoch == upto and upto > 0:
+                    self._say(f"epoch {upto + 1}: unfroze {step.what}")
+                    self._emit("on_unfreeze", upto, str(step.what))
+
+    def _setup_phase(self, phases: list[int], epoch: int, state: dict | None) -> None:
+        """Choose cached or full training for the current trainable set, then build the
+        optimiser and the schedule for the epochs until the next phase."""
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        self._changeable |= trainable_tensor_names(self.model)
+        self.split, reason = (None, "caching is off") if cfg.cache == "off" else find_cut(self.model)
+        augment = cfg.augment
+        if augment == "auto":
+            augment = "none" if self.split is not None else "light"
+        if self.split is not None and augment != "none":
+            self.split, reason = None, f"augmentation '{augment}' makes the inputs vary"
+        if self.split is None and cfg.cache == "on":
+            self._say(f"features not cached: {reason}")
+        self._augment = augment
+        self.train_tf = train_transform(self.eval_transform, augment)
+        setup_start = time.perf_counter()
+        self.train_data, self.valid_data = self._datasets()
+        self._pending_seconds = time.perf_counter() - setup_start  # counted in the next epoch
+        self.batches_per_epoch = len(self._loader(self.train_data, shuffle=True, epoch=0))
+        end = next((p for p in phases if p > epoch), cfg.epochs)
+        start = max(p for p in phases if p <= epoch)
+        factors = lr_factors(self.model, pretrained_mult=cfg.pretrained_lr_mult,
+                             spread=cfg.lr_spread, multipliers=cfg.lr_multipliers)
+        self.optimizer = build_optimizer(self.model, cfg.optimizer, cfg.lr, momentum=cfg.momentum,
+                                         weight_decay=cfg.weight_decay, factors=factors)
+        self.scheduler = build_schedule(self.optimizer, cfg.schedule,
+                                        (end - start) * self.batches_per_epoch)
+        trained = self.split.head if self.split is not None else self.model
+        self.train_net = distributed.wrap(trained, self.ranks, self.device)
+        self.amp_dtype = None
+        if cfg.amp and self.device.type == "cuda":
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif cfg.amp:
+            self._say(f"mixed precision needs CUDA; training in float32 on {self.device.type}")
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        if state:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scaler.load_state_dict(state["scaler"])
+        trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        mode = f"cached features at '{self.split.cut}'" if self.split else "full forward passes"
+        self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode}")
+
+    def _datasets(self):
+        self.batch_augment = None
+        if self.split is None and self.config.image_cache:
+            return self._cached_image_datasets()
+        if self.split is None:
+            return (ImageFiles(self.train_files, self.train_tf),
+                    ImageFiles(self.valid_files, self.eval_transform))
+        out = []
+        for files, name in ((self.train_files, "training"), (self.valid_files, "validation")):
+            if not files:
+                out.append(CachedFeatures(Features(np.zeros((0, 1), np.float32),
+                                                   np.zeros(0, bool)), []))
+                continue
+            shared = self.ranks.enabled and self.config.cache_dir  # rank 0 builds, others read
+            if shared and not self.ranks.writes:
+                distributed.barrier(self.ranks)
+            features, reused = compute_features(
+                self.split, files, self.eval_transform, device=self.device,
+                batch_size=max(self.config.batch_size, 64), cache_dir=self.config.cache_dir,
+                should_stop=lambda: self.stop.stopped)
+            if shared and self.ranks.writes:
+                distributed.barrier(self.ranks)
+            self._say(f"{'reused' if reused else 'computed'} cached features for "
+                      f"{len(files)} {name} images")
+            out.append(CachedFeatures(features, files))
+        return tuple(out)
+
+    def _cached_image_datasets(self):
+        """Decoded images from the disk cache, cropped per image, augmented per batch."""
+        cfg = self.config
+        if not cacheable(self.eval_transform):
+            self._say("decoded-image cache not used: the model's eval transform does more than "
+                      "resize, crop and normalise")
+            return (ImageFiles(self.train_files, self.train_tf),
+                    ImageFiles(self.valid_files, self.eval_transform))
+        spec = describe_eval_transform(self.eval_transform)
+        folder = cfg.image_cache_dir or Path.home() / ".cache" / "tlgui" / "decoded"
+        cache = DecodedCache(folder, ResizeSpec(spec.resize, spec.interpolation),
+                             cfg.image_cache_mb * 2**20)
+        self.image_cache = cache
+        self.batch_augment = BatchAugment(spec, self._augment, self.device)
+        self._say(cache.describe())
+        return (CachedImages(self.train_files, cache, crop_for(spec, self._augment)),
+                CachedImages(self.valid_files, cache, crop_for(spec, "none")))
+
+    def _loader(self, dataset, *, shuffle: bool, epoch: int):
+        cfg = self.config
+        workers = cfg.workers
+        if workers < 0:  # auto: decoding in parallel pays off when a GPU waits for it
+            workers = min(4, os.cpu_count() or 1) if self.device.type == "cuda" else 0
+        if self.split is not None:
+            workers = 0  # cached features are in memory already
+        sampler = distributed.train_sampler(dataset, self.ranks, cfg.seed) if shuffle else None
+        if sampler is not None:
+            sampler.set_epoch(epoch)  # the same permutation as seed + epoch in one process
+        if not shuffle:
+            dataset = distributed.validation_share(dataset, self.ranks)
+        return make_loader(dataset, cfg.batch_size, shuffle=shuffle, seed=cfg.seed + epoch,
+                           workers=workers, pin_memory=self.device.type == "cuda",
+                           sampler=sampler)
+
+    def _forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
+        net: nn.Module = self.train_net if train else (
+            self.split.head if self.split is not None else self.model)
+        if self.amp_dtype is not None:
+            with torch.autocast("cuda", dtype=self.amp_dtype):
+                return net(images)
+        return net(images)
+
+    def _to_device(self, batch, *, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        images = batch.images.to(self.device, non_blocking=True)
+        if self.batch_augment is not None and images.dtype == torch.uint8:
+            images = self.batch_augment(images, train=train)
+        if self.config.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
+        return images, batch.labels.to(self.device, non_blocking=True)
+
+    def _note_failed(self, dataset, failed: list[int]) -> None:
+        samples = getattr(dataset, "samples", None)
+        for index in failed:
+            path = str(samples[index][0]) if samples is not None else str(index)
+            if path not in self.result.skipped_files:
+                self.result.skipped_files[path] = "could not be decoded"
+                self._say(f"skipped {path}: could not be decoded")
+
+    def _run_epoch(self, epoch: int) -> None:
+        self._emit("on_epoch_start", epoch)
+        torch.manual_seed(self.config.seed + epoch)
+        good_state = copy.deepcopy(self.model.state_dict())
+        set_train_mode(self.model)
+        loader = self._loader(self.train_data, shuffle=True, epoch=epoch)
+        start = time.perf_counter()
+        seen = correct = 0
+        loss_sum = 0.0
+        for number, batch in enumerate(loader):
+            if self.stop.stopped:
+                break
+            self._note_failed(self.train_data, batch.failed)
+            if not len(batch.labels):
+                continue
+            images, labels = self._to_device(batch)
+            out = self._forward(images, train=True)
+            loss = nn.functional.cross_entropy(out.float(), labels)
+            loss_value = loss.item()
+            if not math.isfinite(loss_value):
+                self.model.load_state_dict(good_state)
+                raise NonFiniteLoss(
+                    f"the loss became {loss_value} at epoch {epoch + 1}, batch {number + 1}; "
+                    "the weights from the start of that epoch were restored. Lower the "
+                    "learning rate, or turn mixed precision off.")
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.scheduler.step()
+            hits = int((out.argmax(1) == labels).sum())
+            seen, correct, loss_sum = seen + len(labels), correct + hits, loss_sum + loss_value * len(labels)
+            elapsed = time.perf_counter() - start
+            self._emit("on_batch_end", BatchStats(epoch, number, self.batches_per_epoch, loss_value,
+                                                  hits / len(labels), seen / max(elapsed, 1e-9)))
+        train_seconds = time.perf_counter() - start
+        partial = self.stop.stopped
+        if self.ranks.enabled and not partial:  # every rank's share counted once
+            totals = torch.tensor([seen, correct, loss_sum], dtype=torch.float64)
+            seen, correct, loss_sum = distributed.reduce_sum(totals, self.ranks).tolist()
+        val = None if partial else self._validate(epoch)
+        seconds = time.perf_counter() - start + self._pending_seconds
+        self._pending_seconds = 0.0
+        stats = EpochStats(
+            epoch=epoch, train_loss=loss_sum / max(seen, 1), train_accuracy=correct / max(seen, 1),
+            val_loss=val.loss if val else None, val_accuracy=val.accuracy if val else None,
+            seconds=seconds, images_per_s=seen / max(train_seconds, 1e-9),
+            cached=self.split is not None, lr=self.optimizer.param_groups[-1]["lr"],
+            partial=partial)
+        if not partial:
+            self.result.history.append(stats)
+            self._checkpoint(epoch, stats)
+        self._emit("on_epoch_end", stats)
+
+    @torch.no_grad()
+    def _validate(self, epoch: int) -> ValidationStats | None:
+        if not len(self.valid_data):
+            return None
+        self.model.eval()
+        classes = len(self.data.classes)
+        confusion = torch.zeros(classes, classes, dtype=torch.long)
+        loss_sum, seen = 0.0, 0
+        for batch in self._loader(self.valid_data, shuffle=False, epoch=0):
+            self._note_failed(self.valid_data, batch.failed)
+            if not len(batch.labels):
+                continue
+            images, labels = self._to_device(batch, train=False)
+            out = self._forward(images).float()
+            loss_sum += float(nn.functional.cross_entropy(out, labels, reduction="sum"))
+            seen += len(labels)
+            pairs = labels.cpu() * classes + out.argmax(1).cpu()
+            confusion += torch.bincount(pairs, minlength=classes * classes).view(classes, classes)
+        if self.ranks.enabled:  # each rank validated its share
+            packed = torch.cat([confusion.flatten().double(),
+                                torch.tensor([loss_sum, seen], dtype=torch.float64)])
+            packed = distributed.reduce_sum(packed, self.ranks)
+            confusion = packed[:-2].round().long().view(classes, classes)
+            loss_sum, seen = packed[-2].item(), int(packed[-1].item())
+        totals = confusion.sum(1).clamp(min=1)
+        stats = ValidationStats(
+            epoch=epoch, loss=loss_sum / max(seen, 1),
+            accuracy=float(confusion.diag().sum()) / max(seen, 1),
+            per_class_accuracy=(confusion.diag() / totals).tolist(), confusion=confusion.tolist())
+        self._emit("on_validation_end", stats)
+        return stats
+
+    def _checkpoint(self, epoch: int, stats: EpochStats) -> None:
+        is_best = _score(stats) >= max(map(_score, self.result.history))
+        if is_best:
+            self.result.best_epoch = epoch
+        if not self.config.checkpoint_dir or not self.ranks.writes:
+            return
+        state = {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+            "epoch": epoch + 1, "history": [vars(h) for h in self.result.history],
+            "trainable": [n for n, p in self.model.named_parameters() if p.requires_grad],
+            "best_epoch": self.result.best_epoch, "config": self.config.as_dict(),
+        }
+        path = checkpoints.save(self.config.checkpoint_dir, state, best=is_best)
+        self._say(f"checkpoint saved: {path}" + (" (best so far)" if is_best else ""))
+        self._emit("on_checkpoint", epoch, str(path), is_best)
+
+
+def _score(stats: EpochStats) -> float:
+    """What "best" means: validation accuracy, or lower training loss without validation."""
+    return stats.val_accuracy if stats.val_accuracy is not None else -stats.train_loss
+
+
+def _explain(exc: BaseException) -> str:
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        torch.cuda.empty_cache()
+        return ("the GPU ran out of memory. Use a smaller batch size, turn on mixed precision "
+                "(AMP), freeze more layers, or cache features.")
+    if isinstance(exc, InterruptedError):
+        return str(exc)
+    return user_message(exc)
+
+
