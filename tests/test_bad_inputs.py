@@ -240,6 +240,7 @@ OPTIONS = [
     (("--unfreeze-at", "9:all"), ("unfreezing epoch", "9")),
     (("--input-size", "3x0x0"), ("input size", "3x0x0")),
     (("--device", "gpu7"), ("device", "gpu7")), (("--branch", "conv1"), ("FORK:JOIN", "conv1")),
+    (("--gpu-decode",), ("image cache", "--image-cache")),
 ]
 
 

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchvision.transforms import InterpolationMode
 
 from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.gpu_decode import fill_cache
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.project.recipe import build
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import TrainConfig
+from tlgui.core.train.train_events import TrainConfig, TrainListener
 
 from .helpers import make_image_folder, write_broken_files
 
@@ -81,3 +83,44 @@ def test_an_edited_photo_is_decoded_again_and_the_cache_is_bounded(tmp_path):
     dataset = CachedImages([(photo, 0)], cache, lambda t: t[:, :8, :8])
     image, label, index = dataset[0]
     assert image.dtype == torch.uint8 and image.shape == (3, 8, 8) and (label, index) == (0, 0)
+
+
+def test_jpegs_decoded_in_batches_fill_the_cache_close_to_pillow(tmp_path):
+    """The GPU decoder's code path, run with torchvision's CPU decoder (no GPU here)."""
+    root = make_image_folder(tmp_path / "data", per_class=5, val_per_class=0, side=90)
+    write_broken_files(root / "train" / "red")  # cut.jpg: the batch fails, then file by file
+    Image.fromarray(np.full((50, 70, 3), 9, np.uint8)).save(root / "train" / "red" / "flat.png")
+    paths = sorted(p for p in (root / "train").rglob("*") if p.is_file())
+    spec = ResizeSpec(64, InterpolationMode.BICUBIC)
+    batched = DecodedCache(tmp_path / "gpu", spec)
+    report = fill_cache(batched, paths, torch.device("cpu"), batch_size=4)
+    assert (report.decoded, report.cached) == (10, 0)  # the ten good JPEGs
+    assert report.left == len(paths) - 10 and "decoded 10 JPEGs" in report.describe(
+        torch.device("cpu"))
+    pillow = DecodedCache(tmp_path / "pil", spec)
+    good = [p for p in paths if batched.entry(p).exists()]
+    assert len(good) == 10 and all(p.suffix == ".jpg" for p in good)
+    for path in good:
+        ours, theirs = np.array(batched.get(path)), np.array(pillow.get(path))
+        assert ours.shape == theirs.shape
+        assert np.abs(ours.astype(int) - theirs.astype(int)).mean() < 2.0, path
+    assert batched.misses == 0  # every good JPEG came from the batched fill
+    again = fill_cache(batched, paths, torch.device("cpu"))
+    assert (again.decoded, again.cached) == (0, 10)
+
+
+def test_gpu_decoding_without_cuda_says_so_and_trains_on_the_cpu(folder, tmp_path):
+    exp = build([{"op": "load", "model": "builtin:cifar_net", "weights": "none"},
+                 {"op": "replace_head", "num_classes": 2}])
+    config = TrainConfig(epochs=1, batch_size=4, cache="off", augment="light", device="cpu",
+                         image_cache=True, image_cache_dir=str(tmp_path / "d"), gpu_decode=True)
+    messages = []
+
+    class Messages(TrainListener):
+        def on_message(self, text):
+            messages.append(text)
+
+    result = Trainer(exp.model, index_folder(folder), exp.loaded.transform, config,
+                     listeners=[Messages()]).fit()
+    assert result.error is None and len(result.history) == 1
+    assert any("GPU JPEG decoding needs CUDA" in m for m in messages)

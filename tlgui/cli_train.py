@@ -48,9 +48,11 @@ def add_train_parser(sub) -> None:
                         "~/.cache/tlgui/decoded) and augment batches as tensors on the device")
     p.add_argument("--image-cache-mb", type=int, default=4096,
                    help="bound of the decoded-image cache (default: %(default)s MB)")
+    p.add_argument("--gpu-decode", action="store_true",
+                   help="with --image-cache on CUDA: fill the cache with JPEGs decoded on the GPU")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--workers", type=int, default=-1,
-                   help="DataLoader workers (default: up to 4 on CUDA, none on the CPU)")
+                   help="DataLoader workers (default: up to 8 on CUDA, none on the CPU)")
     p.add_argument("--seed", type=int, default=0,
                    help="governs everything random: head and branch initialisation, the split, "
                         "shuffling, augmentation, dropout (default: %(default)s)")
@@ -136,7 +138,7 @@ def run_train(args: argparse.Namespace) -> int:
         amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,
         deterministic=args.deterministic, checkpoint_dir=str(out / "checkpoints"),
         image_cache=args.image_cache is not None, image_cache_dir=args.image_cache or None,
-        image_cache_mb=args.image_cache_mb)
+        image_cache_mb=args.image_cache_mb, gpu_decode=args.gpu_decode)
     check_config(config)
     return _train(args, None, config)
 

@@ -74,6 +74,9 @@ def check_config(config: TrainConfig) -> None:
     _number(config.seed, "the seed", low=0, high=MAX_SEED, integer=True, field="seed")
     _number(config.image_cache_mb, "the decoded-image cache size in MB", low=16,
             high=10_000_000, integer=True, field="image_cache_mb")
+    if config.gpu_decode and not config.image_cache:
+        raise ValidationError("GPU JPEG decoding fills the decoded-image cache: turn the image "
+                              "cache on (--image-cache) as well", "gpu_decode")
 
 
 def check_split_ratio(ratio: float) -> None:

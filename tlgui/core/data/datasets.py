@@ -114,6 +114,13 @@ class Batch:
     indexes: torch.Tensor
     failed: list[int]  # dataset indexes of files that could not be read
 
+    def pin_memory(self) -> "Batch":
+        """Called by the DataLoader's pinning thread when ``pin_memory=True`` (it leaves
+        objects without this method unpinned): page-locked tensors copy to the GPU
+        asynchronously."""
+        return Batch(self.images.pin_memory(), self.labels.pin_memory(),
+                     self.indexes.pin_memory(), self.failed)
+
 
 def collate(items: list) -> Batch:
     good = [item for item in items if item[0] is not None]

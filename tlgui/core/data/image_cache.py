@@ -60,18 +60,25 @@ class DecodedCache:
         text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.spec.tag}"
         return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
 
+    def entry(self, path: str | Path) -> Path:
+        return self.folder / f"{self.key(Path(path))}.npy"
+
     def get(self, path: str | Path) -> np.ndarray:
         """H x W x 3 uint8: from the cache, or decoded, resized and stored now."""
-        path = Path(path)
-        entry = self.folder / f"{self.key(path)}.npy"
         try:
-            pixels = np.load(entry, mmap_mode="r")
+            pixels = np.load(self.entry(path), mmap_mode="r")
             self.hits += 1
             return pixels
         except (FileNotFoundError, ValueError, OSError):
             pass
         self.misses += 1
         pixels = np.asarray(resize_shorter(open_rgb(path), self.spec), dtype=np.uint8)
+        self.put(path, pixels)
+        return pixels
+
+    def put(self, path: str | Path, pixels: np.ndarray) -> None:
+        """Store H x W x 3 uint8 ``pixels`` as the decoded, resized ``path``."""
+        entry = self.entry(path)
         temp = entry.with_name(f"{entry.stem}.{os.getpid()}.tmp.npy")
         np.save(temp, pixels)
         os.replace(temp, entry)
@@ -79,7 +86,6 @@ class DecodedCache:
         if self._written > self.max_bytes // 20:  # check the bound now and then, not per file
             self._written = 0
             self.trim()
-        return pixels
 
     def size_bytes(self) -> int:
         return sum(f.stat().st_size for f in self.folder.glob("*.npy"))

@@ -8,33 +8,27 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from tlgui.core.data.batch_augment import BatchAugment, crop_for
 from tlgui.core.data.data_index import DataError, DataIndex
-from tlgui.core.data.datasets import (
-    ImageFiles,
-    cacheable,
-    describe_eval_transform,
-    make_loader,
-    train_transform,
-)
-from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
+from tlgui.core.data.datasets import make_loader
+from tlgui.core.data.image_cache import DecodedCache
 from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.model.freeze import set_train_mode, set_trainable, unfreeze_all
 from tlgui.core.model.weights import snapshot
 from tlgui.core.train import checkpoints, distributed
 from tlgui.core.train.devices import describe, pick_device
-from tlgui.core.train.feature_cache import CachedFeatures, Features, compute_features, find_cut
+from tlgui.core.train.feature_cache import find_cut
+from tlgui.core.train.feed import DeviceFeed
+from tlgui.core.train.inputs import feature_inputs, image_inputs
 from tlgui.core.train.integrity import IntegrityReport, check_integrity, trainable_tensor_names
 from tlgui.core.train.optim import build_optimizer, build_schedule, lr_factors
 from tlgui.core.train.train_events import (
-    BatchStats,
     EpochStats,
     FitResult,
+    RunningTotals,
     StopToken,
     TrainConfig,
     TrainListener,
@@ -68,8 +62,8 @@ class Trainer:
         self.integrity: IntegrityReport | None = None
         self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
-        self.batch_augment: BatchAugment | None = None  # uint8 batches from the image cache
         self.image_cache: DecodedCache | None = None
+        self.feed = DeviceFeed(self.device)
         self._changeable: set[str] = set()
 
     def _emit(self, event: str, *args) -> None:
@@ -196,9 +190,9 @@ class Trainer:
         if self.split is None and cfg.cache == "on":
             self._say(f"features not cached: {reason}")
         self._augment = augment
-        self.train_tf = train_transform(self.eval_transform, augment)
         setup_start = time.perf_counter()
         self.train_data, self.valid_data = self._datasets()
+        self.feed = DeviceFeed(self.device, self.feed.augment, cfg.channels_last)
         self._pending_seconds = time.perf_counter() - setup_start  # counted in the next epoch
         self.batches_per_epoch = len(self._loader(self.train_data, shuffle=True, epoch=0))
         end = next((p for p in phases if p > epoch), cfg.epochs)
@@ -226,55 +220,20 @@ class Trainer:
         self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode}")
 
     def _datasets(self):
-        self.batch_augment = None
-        if self.split is None and self.config.image_cache:
-            return self._cached_image_datasets()
-        if self.split is None:
-            return (ImageFiles(self.train_files, self.train_tf),
-                    ImageFiles(self.valid_files, self.eval_transform))
-        out = []
-        for files, name in ((self.train_files, "training"), (self.valid_files, "validation")):
-            if not files:
-                out.append(CachedFeatures(Features(np.zeros((0, 1), np.float32),
-                                                   np.zeros(0, bool)), []))
-                continue
-            shared = self.ranks.enabled and self.config.cache_dir  # rank 0 builds, others read
-            if shared and not self.ranks.writes:
-                distributed.barrier(self.ranks)
-            features, reused = compute_features(
-                self.split, files, self.eval_transform, device=self.device,
-                batch_size=max(self.config.batch_size, 64), cache_dir=self.config.cache_dir,
-                should_stop=lambda: self.stop.stopped)
-            if shared and self.ranks.writes:
-                distributed.barrier(self.ranks)
-            self._say(f"{'reused' if reused else 'computed'} cached features for "
-                      f"{len(files)} {name} images")
-            out.append(CachedFeatures(features, files))
-        return tuple(out)
-
-    def _cached_image_datasets(self):
-        """Decoded images from the disk cache, cropped per image, augmented per batch."""
-        cfg = self.config
-        if not cacheable(self.eval_transform):
-            self._say("decoded-image cache not used: the model's eval transform does more than "
-                      "resize, crop and normalise")
-            return (ImageFiles(self.train_files, self.train_tf),
-                    ImageFiles(self.valid_files, self.eval_transform))
-        spec = describe_eval_transform(self.eval_transform)
-        folder = cfg.image_cache_dir or Path.home() / ".cache" / "tlgui" / "decoded"
-        cache = DecodedCache(folder, ResizeSpec(spec.resize, spec.interpolation),
-                             cfg.image_cache_mb * 2**20)
-        self.image_cache = cache
-        self.batch_augment = BatchAugment(spec, self._augment, self.device)
-        self._say(cache.describe())
-        return (CachedImages(self.train_files, cache, crop_for(spec, self._augment)),
-                CachedImages(self.valid_files, cache, crop_for(spec, "none")))
+        args = (self.train_files, self.valid_files, self.eval_transform)
+        common = dict(config=self.config, device=self.device, say=self._say,
+                      should_stop=lambda: self.stop.stopped)
+        inputs = (feature_inputs(self.split, *args, ranks=self.ranks, **common) if self.split
+                  else image_inputs(*args, self._augment, **common))
+        self.feed.augment = inputs.augment
+        self.image_cache = inputs.cache or self.image_cache
+        return inputs.train, inputs.valid
 
     def _loader(self, dataset, *, shuffle: bool, epoch: int):
         cfg = self.config
         workers = cfg.workers
         if workers < 0:  # auto: decoding in parallel pays off when a GPU waits for it
-            workers = min(4, os.cpu_count() or 1) if self.device.type == "cuda" else 0
+            workers = min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
         if self.split is not None:
             workers = 0  # cached features are in memory already
         sampler = distributed.train_sampler(dataset, self.ranks, cfg.seed) if shuffle else None
@@ -294,14 +253,6 @@ class Trainer:
                 return net(images)
         return net(images)
 
-    def _to_device(self, batch, *, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        images = batch.images.to(self.device, non_blocking=True)
-        if self.batch_augment is not None and images.dtype == torch.uint8:
-            images = self.batch_augment(images, train=train)
-        if self.config.channels_last and images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
-        return images, batch.labels.to(self.device, non_blocking=True)
-
     def _note_failed(self, dataset, failed: list[int]) -> None:
         samples = getattr(dataset, "samples", None)
         for index in failed:
@@ -316,42 +267,34 @@ class Trainer:
         good_state = copy.deepcopy(self.model.state_dict())
         set_train_mode(self.model)
         loader = self._loader(self.train_data, shuffle=True, epoch=epoch)
-        start = time.perf_counter()
-        seen = correct = 0
-        loss_sum = 0.0
-        for number, batch in enumerate(loader):
+        totals = RunningTotals(epoch, self.batches_per_epoch)
+        pending = None  # the last step's loss and hits: read once the next step is queued
+        for number, (batch, images, labels) in enumerate(self.feed(loader, train=True)):
             if self.stop.stopped:
                 break
             self._note_failed(self.train_data, batch.failed)
-            if not len(batch.labels):
+            if images is None:
                 continue
-            images, labels = self._to_device(batch)
             out = self._forward(images, train=True)
             loss = nn.functional.cross_entropy(out.float(), labels)
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                self.model.load_state_dict(good_state)
-                raise NonFiniteLoss(
-                    f"the loss became {loss_value} at epoch {epoch + 1}, batch {number + 1}; "
-                    "the weights from the start of that epoch were restored. Lower the "
-                    "learning rate, or turn mixed precision off.")
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
-            hits = int((out.argmax(1) == labels).sum())
-            seen, correct, loss_sum = seen + len(labels), correct + hits, loss_sum + loss_value * len(labels)
-            elapsed = time.perf_counter() - start
-            self._emit("on_batch_end", BatchStats(epoch, number, self.batches_per_epoch, loss_value,
-                                                  hits / len(labels), seen / max(elapsed, 1e-9)))
-        train_seconds = time.perf_counter() - start
+            if pending is not None:
+                self._record(totals, *pending, good_state)
+            pending = (number, loss.detach(), (out.argmax(1) == labels).sum(), len(labels))
+        if pending is not None:
+            self._record(totals, *pending, good_state)
+        seen, correct, loss_sum = totals.seen, totals.correct, totals.loss_sum
+        train_seconds = totals.seconds()
         partial = self.stop.stopped
         if self.ranks.enabled and not partial:  # every rank's share counted once
-            totals = torch.tensor([seen, correct, loss_sum], dtype=torch.float64)
-            seen, correct, loss_sum = distributed.reduce_sum(totals, self.ranks).tolist()
+            summed = torch.tensor([seen, correct, loss_sum], dtype=torch.float64)
+            seen, correct, loss_sum = distributed.reduce_sum(summed, self.ranks).tolist()
         val = None if partial else self._validate(epoch)
-        seconds = time.perf_counter() - start + self._pending_seconds
+        seconds = totals.seconds() + self._pending_seconds
         self._pending_seconds = 0.0
         stats = EpochStats(
             epoch=epoch, train_loss=loss_sum / max(seen, 1), train_accuracy=correct / max(seen, 1),
@@ -364,6 +307,19 @@ class Trainer:
             self._checkpoint(epoch, stats)
         self._emit("on_epoch_end", stats)
 
+    def _record(self, totals: RunningTotals, number: int, loss: torch.Tensor,
+                hits: torch.Tensor, count: int, good_state: dict) -> None:
+        """Count one finished step and announce it; reading ``loss`` waits for that step
+        alone (the GPU is already busy with the next one)."""
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            self.model.load_state_dict(good_state)
+            raise NonFiniteLoss(
+                f"the loss became {loss_value} at epoch {totals.epoch + 1}, batch {number + 1}; "
+                "the weights from the start of that epoch were restored. Lower the "
+                "learning rate, or turn mixed precision off.")
+        self._emit("on_batch_end", totals.add(number, loss_value, int(hits), count))
+
     @torch.no_grad()
     def _validate(self, epoch: int) -> ValidationStats | None:
         if not len(self.valid_data):
@@ -372,11 +328,11 @@ class Trainer:
         classes = len(self.data.classes)
         confusion = torch.zeros(classes, classes, dtype=torch.long)
         loss_sum, seen = 0.0, 0
-        for batch in self._loader(self.valid_data, shuffle=False, epoch=0):
+        loader = self._loader(self.valid_data, shuffle=False, epoch=0)
+        for batch, images, labels in self.feed(loader, train=False):
             self._note_failed(self.valid_data, batch.failed)
-            if not len(batch.labels):
+            if images is None:
                 continue
-            images, labels = self._to_device(batch, train=False)
             out = self._forward(images).float()
             loss_sum += float(nn.functional.cross_entropy(out, labels, reduction="sum"))
             seen += len(labels)

@@ -5,6 +5,7 @@ parameter group, the model graph, hyper-parameters with the final metrics)."""
 
 import json
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -88,7 +89,9 @@ class TensorBoardLog(TrainListener):
             example = torch.zeros(1, *self.input_size, device=param.device, dtype=param.dtype)
             mode = self.model.training
             self.model.eval()
-            self.writer.add_graph(self.model, example)
+            with warnings.catch_warnings():  # add_graph traces with torch.jit, now deprecated
+                warnings.simplefilter("ignore", FutureWarning)
+                self.writer.add_graph(self.model, example)
             self.model.train(mode)
         except Exception as exc:  # a graph that cannot be traced still leaves the scalars
             self.writer.add_text("graph", f"not drawn: {str(exc).splitlines()[0] if str(exc) else exc!r}")

@@ -6,6 +6,7 @@ forward them across threads.
 """
 
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 
@@ -43,6 +44,7 @@ class TrainConfig:
     image_cache: bool = False  # keep decoded, resized images on disk; augment batches as tensors
     image_cache_dir: str | None = None  # default: ~/.cache/tlgui/decoded
     image_cache_mb: int = 4096
+    gpu_decode: bool = False  # fill the image cache with JPEGs decoded on the GPU (CUDA)
     checkpoint_dir: str | None = None
 
     def as_dict(self) -> dict:
@@ -63,6 +65,25 @@ class BatchStats:
     loss: float
     accuracy: float
     images_per_s: float
+
+
+class RunningTotals:
+    """An epoch's loss and accuracy summed over its finished steps."""
+
+    def __init__(self, epoch: int, batches: int) -> None:
+        self.epoch, self.batches = epoch, batches
+        self.seen = self.correct = 0
+        self.loss_sum = 0.0
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    def add(self, number: int, loss: float, hits: int, count: int) -> BatchStats:
+        self.seen, self.correct = self.seen + count, self.correct + hits
+        self.loss_sum += loss * count
+        return BatchStats(self.epoch, number, self.batches, loss, hits / count,
+                          self.seen / max(self.seconds(), 1e-9))
 
 
 @dataclass
