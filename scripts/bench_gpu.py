@@ -5,9 +5,10 @@ for the default model and ResNet-50 (random weights are fine):
 (b) a hand-written best-practice loop: 8 workers, pinned memory, autocast, channels-last;
 (c) the tlgui engine (decoded-image cache, batch augmentation on the GPU).
 
-Prints images/s for each, engine/hand and engine/ceiling, head-only training with cached
-features against one inference pass, and the peak GPU memory of every epoch (it must not
-grow). Needs CUDA; ``--allow-cpu`` runs a tiny smoke test of the same code on the CPU.
+Prints images/s for each, engine/hand and engine/ceiling, the rate at which batched JPEG
+decoding on the GPU fills the decoded-image cache (``--gpu-decode``), head-only training
+with cached features against one inference pass, and the peak GPU memory of every epoch (it
+must not grow). Needs CUDA; ``--allow-cpu`` runs a tiny smoke test of the same code on the CPU.
 
 Usage: python scripts/bench_gpu.py [--images 2048] [--epochs 3] [--models default resnet50]
 """
@@ -26,7 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_loader import make_jpegs  # noqa: E402
 
 from tlgui.core.data.data_index import index_folder  # noqa: E402
-from tlgui.core.data.datasets import ImageFiles, make_loader, train_transform  # noqa: E402
+from tlgui.core.data.datasets import (  # noqa: E402
+    ImageFiles,
+    describe_eval_transform,
+    make_loader,
+    train_transform,
+)
+from tlgui.core.data.gpu_decode import fill_cache  # noqa: E402
+from tlgui.core.data.image_cache import DecodedCache, ResizeSpec  # noqa: E402
 from tlgui.core.project.recipe import build  # noqa: E402
 from tlgui.core.train.engine import Trainer  # noqa: E402
 from tlgui.core.train.train_events import TrainConfig, TrainListener  # noqa: E402
@@ -129,6 +137,16 @@ def engine(spec: str, data, batch: int, epochs: int, workers: int, device: torch
     return peaks
 
 
+def cache_fill(data, spec: str, device: torch.device, folder: Path) -> float:
+    """Images/s of filling an empty decoded-image cache with the batched JPEG decoder on
+    ``device`` (nvJPEG on CUDA), as ``--gpu-decode`` does before the first epoch."""
+    tf = describe_eval_transform(fresh(spec, len(data.classes), torch.device("cpu"))[0]
+                                 .loaded.transform)
+    cache = DecodedCache(folder, ResizeSpec(tf.resize, tf.interpolation))
+    report = fill_cache(cache, [p for p, _ in data.splits["train"]], device)
+    return report.decoded / max(report.seconds, 1e-9)
+
+
 @torch.no_grad()
 def inference_pass(spec: str, data, batch: int, workers: int, device: torch.device) -> float:
     exp, model = fresh(spec, len(data.classes), device)
@@ -174,6 +192,10 @@ def main() -> int:
             if run.peaks:
                 print(f"  peak GPU memory per epoch (MB): "
                       f"{', '.join(f'{p:,.0f}' for p in run.peaks)}")
+            fill = cache_fill(data, spec, device, Path(scratch) / f"fill-{spec}")
+            print(f"  first epoch of the cache: decoding workers {run.rates[0]:8.1f} img/s "
+                  f"(training included) · batched JPEG decoding on {device.type} alone "
+                  f"{fill:8.1f} img/s")
             head = engine(spec, data, args.batch_size, args.epochs, args.workers, device,
                           str(Path(scratch) / "decoded"), head_only=True)
             once = inference_pass(spec, data, args.batch_size, args.workers, device)

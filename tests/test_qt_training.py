@@ -142,3 +142,21 @@ def test_tutorial_net_of_your_own_trains_in_the_app(qtbot, tmp_path):
     info = finished.args[0]
     assert info["error"] is None and info["epochs"] == 1 and info["integrity_passed"]
     assert not win.training.is_running() and win.training.start_button.isEnabled()
+
+
+def test_the_form_shows_and_returns_every_gpu_setting(qtbot):
+    from tlgui.core.train.train_events import TrainConfig
+    from tlgui.qt.training_form import TrainingForm
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    assert not form.gpu_decode.isEnabled()  # it fills the image cache: off without it
+    saved = TrainConfig(epochs=7, amp=True, channels_last=True, image_cache=True,
+                        gpu_decode=True, deterministic=True, seed=11, device="cuda")
+    form.set_config(saved)
+    shown = form.config()
+    for field in ("epochs", "amp", "channels_last", "image_cache", "gpu_decode",
+                  "deterministic", "seed", "device"):
+        assert getattr(shown, field) == getattr(saved, field), field
+    form.image_cache.setChecked(False)
+    assert not form.gpu_decode.isEnabled() and not form.config().gpu_decode

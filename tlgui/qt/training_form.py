@@ -30,6 +30,36 @@ def _combo(items: tuple[str, ...], current: str, tip: str) -> QComboBox:
     return box
 
 
+def _row(*widgets: QWidget, grow: QWidget | None = None) -> QWidget:
+    """``widgets`` side by side in one form row; ``grow`` takes the spare width (else the
+    row ends with empty space)."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget, stretch=1 if widget is grow else 0)
+    if grow is None:
+        layout.addStretch(1)
+    return row
+
+
+def _value(widget: QWidget):
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    return widget.value()
+
+
+def _show(widget: QWidget, value) -> None:
+    if isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(str(value))
+    else:
+        widget.setValue(value)
+
+
 class TrainingForm(QWidget):
     data_folder_changed = Signal(str)
 
@@ -43,12 +73,7 @@ class TrainingForm(QWidget):
             lambda: self.data_folder_changed.emit(self.data_edit.text()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
-        data_row = QHBoxLayout()
-        data_row.setContentsMargins(0, 0, 0, 0)
-        data_row.addWidget(self.data_edit, stretch=1)
-        data_row.addWidget(browse)
-        data_widget = QWidget()
-        data_widget.setLayout(data_row)
+        data_widget = _row(self.data_edit, browse, grow=self.data_edit)
 
         self.epochs = QSpinBox(minimum=1, maximum=1000, value=defaults.epochs)
         self.batch_size = QSpinBox(minimum=1, maximum=4096, value=defaults.batch_size)
@@ -67,7 +92,21 @@ class TrainingForm(QWidget):
         self.unfreeze.setPlaceholderText("e.g. 3:all or 3:2 5:all (epoch:all|last K blocks)")
         self.device = _combo(("auto", "cpu", "cuda", "mps"), defaults.device,
                              "auto picks CUDA, then Apple MPS, then the CPU")
-        self.amp = QCheckBox("mixed precision (CUDA)")
+        self.amp = QCheckBox("mixed precision")
+        self.amp.setToolTip("bf16 (or fp16) autocast on CUDA; ignored elsewhere")
+        self.channels_last = QCheckBox("channels-last")
+        self.channels_last.setToolTip("channels-last memory format: faster convolutions on "
+                                      "recent GPUs, with mixed precision especially")
+        self.image_cache = QCheckBox("keep decoded images")
+        self.image_cache.setToolTip(
+            "decoded, resized images are kept on disk (~/.cache/tlgui/decoded, at most "
+            f"{defaults.image_cache_mb // 1024} GB) so later epochs skip JPEG decoding; "
+            "flips and colour jitter run on whole batches on the device")
+        self.gpu_decode = QCheckBox("decode JPEGs on the GPU")
+        self.gpu_decode.setToolTip("fill the image cache with JPEGs decoded by the GPU (CUDA) "
+                                   "before the first epoch")
+        self.gpu_decode.setEnabled(False)
+        self.image_cache.toggled.connect(self._image_cache_toggled)
         self.cache = _combo(("auto", "on", "off"), defaults.cache,
                             "compute the frozen part once per image and train only the rest")
         self.augment = _combo(("auto", "none", "light", "strong"), defaults.augment,
@@ -82,11 +121,19 @@ class TrainingForm(QWidget):
                 ("Batch size", self.batch_size), ("Optimiser", self.optimizer),
                 ("Learning rate", self.lr), ("Pretrained ×", self.pretrained_mult),
                 ("Rate spread", self.spread), ("Schedule", self.schedule),
-                ("Unfreeze at", self.unfreeze), ("Device", self.device), ("", self.amp),
-                ("Feature cache", self.cache), ("Augmentation", self.augment),
+                ("Unfreeze at", self.unfreeze), ("Device", self.device),
+                ("", _row(self.amp, self.channels_last)),
+                ("Feature cache", self.cache),
+                ("Image cache", _row(self.image_cache, self.gpu_decode)),
+                ("Augmentation", self.augment),
                 ("Seed", self.seed), ("", self.deterministic))
         for label, widget in rows:
             form.addRow(label, widget)
+
+    def _image_cache_toggled(self, on: bool) -> None:
+        self.gpu_decode.setEnabled(on)
+        if not on:
+            self.gpu_decode.setChecked(False)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Image folder", self.data_edit.text())
@@ -94,29 +141,35 @@ class TrainingForm(QWidget):
             self.data_edit.setText(folder)
             self.data_folder_changed.emit(folder)
 
+    def _fields(self) -> dict[str, QWidget]:
+        """The widgets that show one TrainConfig field each, by field name."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "optimizer": self.optimizer, "pretrained_lr_mult": self.pretrained_mult,
+                "lr_spread": self.spread, "schedule": self.schedule, "device": self.device,
+                "amp": self.amp, "channels_last": self.channels_last, "cache": self.cache,
+                "image_cache": self.image_cache, "gpu_decode": self.gpu_decode,
+                "augment": self.augment, "seed": self.seed, "deterministic": self.deterministic}
+
     def config(self, checkpoint_dir: str | None = None) -> TrainConfig:
         """The settings as a checked TrainConfig; raises ValidationError naming the field."""
         config = TrainConfig(
-            epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            lr=self.lr.value(), optimizer=self.optimizer.currentText(),
-            pretrained_lr_mult=self.pretrained_mult.value(), lr_spread=self.spread.currentText(),
-            schedule=self.schedule.currentText(),
+            **{name: _value(widget) for name, widget in self._fields().items()},
             unfreeze=parse_unfreeze(self.unfreeze.text().split()),
-            device=self.device.currentText(), amp=self.amp.isChecked(),
-            cache=self.cache.currentText(), augment=self.augment.currentText(),
-            seed=self.seed.value(), deterministic=self.deterministic.isChecked(),
             checkpoint_dir=checkpoint_dir, lr_multipliers=dict(self.lr_multipliers))
         check_config(config)
         return config
 
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config`` (a saved or followed run's settings)."""
+        for name, widget in self._fields().items():
+            _show(widget, getattr(config, name))
+        self.unfreeze.setText(" ".join(f"{s.epoch + 1}:{s.what}" for s in config.unfreeze))
+        self.lr_multipliers = dict(config.lr_multipliers)
+
     def field_widget(self, field: str) -> QWidget | None:
         """The widget that edits a TrainConfig field (to point at a bad value)."""
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                "optimizer": self.optimizer, "pretrained_lr_mult": self.pretrained_mult,
-                "lr_spread": self.spread, "schedule": self.schedule, "unfreeze": self.unfreeze,
-                "device": self.device, "cache": self.cache, "augment": self.augment,
-                "seed": self.seed, "data": self.data_edit, "split_ratio": self.data_edit,
-                }.get(field)
+        return {**self._fields(), "unfreeze": self.unfreeze, "data": self.data_edit,
+                "split_ratio": self.data_edit, "image_cache_mb": self.image_cache}.get(field)
 
     def mark_invalid(self, field: str, message: str) -> None:
         """Outline the field's widget in red with the message as its tooltip; clear others."""

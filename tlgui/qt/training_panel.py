@@ -272,18 +272,4 @@ class TrainingPanel(QWidget):
 
     def set_config(self, config) -> None:
         """Show a saved run's settings in the form."""
-        form = self.form
-        form.epochs.setValue(config.epochs)
-        form.batch_size.setValue(config.batch_size)
-        form.lr.setValue(config.lr)
-        form.optimizer.setCurrentText(config.optimizer)
-        form.pretrained_mult.setValue(config.pretrained_lr_mult)
-        form.spread.setCurrentText(config.lr_spread)
-        form.schedule.setCurrentText(config.schedule)
-        form.unfreeze.setText(" ".join(f"{s.epoch + 1}:{s.what}" for s in config.unfreeze))
-        form.device.setCurrentText(config.device)
-        form.amp.setChecked(config.amp)
-        form.cache.setCurrentText(config.cache)
-        form.augment.setCurrentText(config.augment)
-        form.seed.setValue(config.seed)
-        form.lr_multipliers = dict(config.lr_multipliers)
+        self.form.set_config(config)
