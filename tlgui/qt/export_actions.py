@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.export_formats import SUFFIXES, export_model
+from tlgui.qt.actions import make_action
 from tlgui.qt.workers import BackgroundCall
 
 TITLES = {"onnx": ("Export as &ONNX…", "ONNX (*.onnx)"),
@@ -21,8 +22,7 @@ class ExportActions:
         self._call: BackgroundCall | None = None
         self.actions: dict[str, QAction] = {}
         for fmt, (text, _) in TITLES.items():
-            action = QAction(text, window)
-            action.triggered.connect(lambda _checked=False, f=fmt: self.export(f))
+            action = make_action(window, text, lambda f=fmt: self.export(f))
             menu.addAction(action)
             self.actions[fmt] = action
 

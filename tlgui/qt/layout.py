@@ -1,7 +1,7 @@
 """Small layout helpers the panels share."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
 
 
 def split(orientation: Qt.Orientation, *widgets: QWidget,
@@ -21,3 +21,17 @@ def across(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QSplitter:
 
 def stacked(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QSplitter:
     return split(Qt.Orientation.Vertical, *widgets, stretch=stretch)
+
+
+def tabbed_docks(window: QMainWindow, panels: dict[str, QWidget]) -> dict[str, QDockWidget]:
+    """One bottom dock per panel, titled by its key, all tabbed together in that order."""
+    docks: dict[str, QDockWidget] = {}
+    for title, widget in panels.items():
+        dock = QDockWidget(title, window)
+        dock.setObjectName(f"{title.lower()}-dock")
+        dock.setWidget(widget)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        if docks:
+            window.tabifyDockWidget(list(docks.values())[-1], dock)
+        docks[title] = dock
+    return docks

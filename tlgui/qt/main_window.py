@@ -2,7 +2,6 @@
 
 import json
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSettings, Qt
 from PySide6.QtGui import (
@@ -14,7 +13,6 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QDockWidget,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -25,23 +23,24 @@ from PySide6.QtWidgets import (
 
 from tlgui.core.data.datasets import train_transform
 from tlgui.core.errors import TlguiError
-from tlgui.core.model.checkpoint import load_weights_file
 from tlgui.core.model.heads import classifier_width
 from tlgui.core.model.tree import LayerTree
-from tlgui.core.model.zoo import WEIGHT_FILE_SUFFIXES, LoadedModel
+from tlgui.core.model.zoo import LoadedModel
 from tlgui.core.project.history import UndoHistory
 from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.train_events import TrainConfig
+from tlgui.qt.actions import make_action
 from tlgui.qt.branch_dialog import BranchDialog
 from tlgui.qt.dataset_panel import DatasetPanel
 from tlgui.qt.experiments_panel import ExperimentsPanel
 from tlgui.qt.export_actions import ExportActions
 from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.layout import tabbed_docks
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model_panel import ModelPanel
 from tlgui.qt.open_model_dialog import OpenModelDialog
-from tlgui.qt.opening import open_experiment
+from tlgui.qt.opening import open_dropped, open_experiment
 from tlgui.qt.predict_panel import PredictPanel
 from tlgui.qt.project_actions import ProjectActions
 from tlgui.qt.results_panel import ResultsPanel
@@ -79,7 +78,6 @@ class MainWindow(QMainWindow):
             lambda index: self.training.form.data_edit.setText(str(index.root)))
         self.dataset.bad_files_ready.connect(self.training.set_bad_files)
         self.training.form.data_folder_changed.connect(self.dataset.open_folder)
-        self.docks = {}
         self.weights = WeightsPanel()
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(20_000)
@@ -97,20 +95,10 @@ class MainWindow(QMainWindow):
         self.experiments.open_cell.connect(lambda folder: self.projects.open(folder))
         for panel in (self.results, self.predict, self.experiments):
             panel.message.connect(self.log_message)
-        for title, widget in (("Dataset", self.dataset), ("Training", self.training),
-                              ("Weights", self.weights), ("Results", self.results),
-                              ("Predict", self.predict), ("Experiments", self.experiments),
-                              ("Log", self.log)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"{title.lower()}-dock")
-            dock.setWidget(widget)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.docks[title] = dock
-        self.tabifyDockWidget(self.docks["Dataset"], self.docks["Training"])
-        self.tabifyDockWidget(self.docks["Training"], self.docks["Weights"])
-        for left, right in (("Weights", "Results"), ("Results", "Predict"),
-                            ("Predict", "Experiments"), ("Experiments", "Log")):
-            self.tabifyDockWidget(self.docks[left], self.docks[right])
+        self.docks = tabbed_docks(self, {
+            "Dataset": self.dataset, "Training": self.training, "Weights": self.weights,
+            "Results": self.results, "Predict": self.predict, "Experiments": self.experiments,
+            "Log": self.log})
         self.docks["Training"].raise_()
         self.fit_to(int(screen.width() * 0.9), int(screen.height() * 0.9))
         if DEMO_DATA.is_dir():
@@ -141,38 +129,26 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         model_menu = self.menuBar().addMenu("&Model")
-        open_action = QAction("&Open model…", self)
-        open_action.setShortcut(QKeySequence("Ctrl+M"))
-        open_action.triggered.connect(self.choose_model)
-        model_menu.addAction(open_action)
-        self.head_only_action = QAction("Freeze all but the &head", self)
-        self.head_only_action.setShortcut(QKeySequence("Ctrl+H"))
-        self.head_only_action.triggered.connect(lambda: self._apply({"op": "preset",
-                                                                     "name": "head-only"}))
-        self.all_trainable_action = QAction("Make &all trainable", self)
-        self.all_trainable_action.setShortcut(QKeySequence("Ctrl+A"))
-        self.all_trainable_action.triggered.connect(lambda: self._apply({"op": "preset",
-                                                                         "name": "all"}))
-        self.first_k_action = QAction("Freeze the first &k blocks…", self)
-        self.first_k_action.triggered.connect(self.freeze_first_blocks)
-        self.head_action = QAction("&Replace head…", self)
-        self.head_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.head_action.triggered.connect(self.replace_head)
-        self.branch_action = QAction("Add parallel &branch…", self)
-        self.branch_action.setShortcut(QKeySequence("Ctrl+B"))
-        self.branch_action.triggered.connect(self.add_branch)
-        self.undo_action = QAction("&Undo", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.triggered.connect(lambda: self._step(undo=True))
-        self.redo_action = QAction("&Redo", self)
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        self.redo_action.triggered.connect(lambda: self._step(undo=False))
+        model_menu.addAction(make_action(self, "&Open model…", self.choose_model, "Ctrl+M"))
+        self.head_only_action = make_action(
+            self, "Freeze all but the &head",
+            lambda: self._apply({"op": "preset", "name": "head-only"}), "Ctrl+H")
+        self.all_trainable_action = make_action(
+            self, "Make &all trainable", lambda: self._apply({"op": "preset", "name": "all"}),
+            "Ctrl+A")
+        self.first_k_action = make_action(self, "Freeze the first &k blocks…",
+                                          self.freeze_first_blocks)
+        self.head_action = make_action(self, "&Replace head…", self.replace_head, "Ctrl+R")
+        self.branch_action = make_action(self, "Add parallel &branch…", self.add_branch,
+                                         "Ctrl+B")
+        self.undo_action = make_action(self, "&Undo", lambda: self._step(undo=True),
+                                       QKeySequence.StandardKey.Undo)
+        self.redo_action = make_action(self, "&Redo", lambda: self._step(undo=False),
+                                       "Ctrl+Shift+Z", QKeySequence.StandardKey.Redo)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action = make_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         for action in self._model_actions():
             action.setEnabled(False)
             model_menu.addAction(action)
@@ -416,24 +392,4 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         for url in event.mimeData().urls():
-            self.open_path(url.toLocalFile())
-
-    def open_path(self, path: str) -> None:
-        """Open what was dropped: a project, an image folder, or a weights file."""
-        target = Path(path)
-        if target.suffix == ".tlgui":
-            self.projects.open(target)
-        elif target.is_dir():
-            self.dataset.open_folder(str(target))
-            self.docks["Dataset"].raise_()
-        elif target.suffix in WEIGHT_FILE_SUFFIXES and self.experiment is not None:
-            try:
-                report = load_weights_file(self.experiment.model, target)
-            except TlguiError as exc:
-                QMessageBox.warning(self, "Could not load the weights", str(exc))
-                return
-            self.training.say(f"{target.name}: {report.summary()}")
-            self.statusBar().showMessage(f"{target.name}: {report.summary().splitlines()[0]}")
-        else:
-            self.statusBar().showMessage(f"cannot open {path}: not a project, folder or "
-                                         "weights file", 8000)
+            open_dropped(self, url.toLocalFile())

@@ -11,6 +11,7 @@ from tlgui.core.inference.trained import load_trained
 from tlgui.core.project.export import export_script
 from tlgui.core.project.project import Project, load_project, save_project
 from tlgui.core.train.train_events import TrainConfig
+from tlgui.qt.actions import make_action
 from tlgui.qt.workers import BackgroundCall
 
 RECENT_KEY = "recent_projects"
@@ -47,9 +48,7 @@ class ProjectActions(QObject):
                  ("&Export as Python script…", QKeySequence("Ctrl+E"), self.export))
         self.actions: dict[str, QAction] = {}
         for text, keys, slot in specs:
-            action = QAction(text, window)
-            action.setShortcut(keys)
-            action.triggered.connect(slot)
+            action = make_action(window, text, slot, keys)
             menu.addAction(action)
             self.actions[text.replace("&", "").rstrip("…")] = action
         self.recent_menu = menu.addMenu("&Recent projects")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from tlgui.core.errors import TlguiError
 from tlgui.core.train.run_folder import export_plan
 from tlgui.core.train.train_events import TrainConfig
+from tlgui.qt.actions import make_action
 from tlgui.qt.run_follower import RunFollower
 
 
@@ -21,8 +22,7 @@ class RunActions:
         for text, slot in (("Open &run folder…", self.choose_run),
                            ("&Follow run…", self.choose_follow),
                            ("Export run &folder…", self.choose_export)):
-            action = QAction(text, window)
-            action.triggered.connect(slot)
+            action = make_action(window, text, slot)
             menu.addAction(action)
             self.actions[text.replace("&", "").rstrip("…")] = action
 
