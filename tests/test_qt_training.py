@@ -160,3 +160,12 @@ def test_the_form_shows_and_returns_every_gpu_setting(qtbot):
         assert getattr(shown, field) == getattr(saved, field), field
     form.image_cache.setChecked(False)
     assert not form.gpu_decode.isEnabled() and not form.config().gpu_decode
+
+
+@pytest.mark.parametrize("low, high", [(1, 3), (0.8, 2.2), (1, 40), (0, 500)])
+def test_epoch_axes_tick_whole_numbers_only(qtbot, low, high):
+    from tlgui.qt.training_panel import WholeNumberAxis
+
+    axis = WholeNumberAxis("bottom")
+    ticks = [v for _, values in axis.tickValues(low, high, 400) for v in values]
+    assert ticks and all(float(v).is_integer() and low <= v <= high for v in ticks)

@@ -1,5 +1,6 @@
 """The training panel: settings, Start/Stop, progress with time left, live plots, a log."""
 
+import math
 import time
 from collections.abc import Callable
 
@@ -29,14 +30,28 @@ from tlgui.qt.training_worker import TrainingRun
 ModelProvider = Callable[[list[str]], tuple[nn.Module, Callable, nn.Module | None]]
 
 
-def _plot(title: str, y_label: str, x_label: str = "epoch") -> pg.PlotWidget:
-    widget = pg.PlotWidget(title=title)
+class WholeNumberAxis(pg.AxisItem):
+    """Ticks at whole numbers only: there is no epoch 1.5."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size)
+                  if spacing >= 1]
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal),
+                                                          math.floor(maxVal) + 1)])]
+
+
+def _plot(title: str, y_label: str, x_label: str = "epoch",
+          legend_offset: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
+    """``legend_offset``: negative x from the right, negative y from the bottom; put the
+    legend where the curves usually are not (top right for falling losses)."""
+    widget = pg.PlotWidget(title=title, axisItems={"bottom": WholeNumberAxis("bottom")})
     widget.setLabel("bottom", x_label)
     widget.setBackground("w")
     widget.showGrid(x=True, y=True, alpha=0.3)
     widget.setLabel("left", y_label)
     widget.getAxis("left").enableAutoSIPrefix(False)
-    widget.addLegend(offset=(-10, 10))
+    widget.addLegend(offset=legend_offset)
     widget.setMinimumHeight(150)
     return widget
 
@@ -83,7 +98,7 @@ class TrainingPanel(QWidget):
         settings.setMinimumWidth(left_widget.sizeHint().width() + 20)
 
         self.loss_plot = _plot("Loss per epoch", "loss")
-        self.acc_plot = _plot("Accuracy per epoch", "accuracy")
+        self.acc_plot = _plot("Accuracy per epoch", "accuracy", legend_offset=(-10, -10))
         self.batch_plot = _plot("Loss per batch", "loss", "batch")
         pens = {"train": pg.mkPen("#1f77b4", width=2), "val": pg.mkPen("#d62728", width=2)}
         self.curves = {
