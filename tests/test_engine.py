@@ -251,6 +251,22 @@ def test_feature_cache_on_disk_is_reused_and_invalidated(folder, tmp_path):
     assert not reused and len(list(tmp_path.glob("*/values.npy"))) == 2
 
 
+def test_features_decoded_by_worker_processes_equal_those_decoded_in_process(folder):
+    from tlgui.core.train.feature_cache import _MEMORY, compute_features, find_cut
+
+    exp = head_only()
+    split, _ = find_cut(exp.model)
+    files = index_folder(folder).splits["train"]
+    results = []
+    for workers in (0, 2):
+        _MEMORY.clear()
+        features, reused = compute_features(split, files, exp.loaded.transform,
+                                            device=torch.device("cpu"), workers=workers)
+        assert not reused and features.ok.all()
+        results.append(features.values)
+    assert torch.equal(*results)
+
+
 def test_loader_workers_decode_in_parallel_processes(folder):
     _, result = fit(head_only(), folder, epochs=1, cache="off", workers=2)
     assert result.error is None and len(result.history) == 1

@@ -1,7 +1,6 @@
 """The training engine: events, stop token, devices, AMP, schedules, gradual unfreezing,
 feature caching, checkpoints with resume, and an integrity report after every run."""
 
-import copy
 import math
 import os
 import time
@@ -190,6 +189,11 @@ class Trainer:
         if self.split is None and cfg.cache == "on":
             self._say(f"features not cached: {reason}")
         self._augment = augment
+        self.amp_dtype = None
+        if cfg.amp and self.device.type == "cuda":
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif cfg.amp:
+            self._say(f"mixed precision needs CUDA; training in float32 on {self.device.type}")
         setup_start = time.perf_counter()
         self.train_data, self.valid_data = self._datasets()
         self.feed = DeviceFeed(self.device, self.feed.augment, cfg.channels_last)
@@ -205,11 +209,6 @@ class Trainer:
                                         (end - start) * self.batches_per_epoch)
         trained = self.split.head if self.split is not None else self.model
         self.train_net = distributed.wrap(trained, self.ranks, self.device)
-        self.amp_dtype = None
-        if cfg.amp and self.device.type == "cuda":
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        elif cfg.amp:
-            self._say(f"mixed precision needs CUDA; training in float32 on {self.device.type}")
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         if state:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -223,19 +222,22 @@ class Trainer:
         args = (self.train_files, self.valid_files, self.eval_transform)
         common = dict(config=self.config, device=self.device, say=self._say,
                       should_stop=lambda: self.stop.stopped)
-        inputs = (feature_inputs(self.split, *args, ranks=self.ranks, **common) if self.split
+        inputs = (feature_inputs(self.split, *args, ranks=self.ranks, workers=self._workers(),
+                                 amp_dtype=self.amp_dtype, **common) if self.split
                   else image_inputs(*args, self._augment, **common))
         self.feed.augment = inputs.augment
         self.image_cache = inputs.cache or self.image_cache
         return inputs.train, inputs.valid
 
+    def _workers(self) -> int:
+        """Decoding processes: as set, or (auto) up to 8 when a GPU waits for them."""
+        if self.config.workers >= 0:
+            return self.config.workers
+        return min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
+
     def _loader(self, dataset, *, shuffle: bool, epoch: int):
         cfg = self.config
-        workers = cfg.workers
-        if workers < 0:  # auto: decoding in parallel pays off when a GPU waits for it
-            workers = min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
-        if self.split is not None:
-            workers = 0  # cached features are in memory already
+        workers = 0 if self.split is not None else self._workers()  # features: in memory
         sampler = distributed.train_sampler(dataset, self.ranks, cfg.seed) if shuffle else None
         if sampler is not None:
             sampler.set_epoch(epoch)  # the same permutation as seed + epoch in one process
@@ -264,7 +266,8 @@ class Trainer:
     def _run_epoch(self, epoch: int) -> None:
         self._emit("on_epoch_start", epoch)
         torch.manual_seed(self.config.seed + epoch)
-        good_state = copy.deepcopy(self.model.state_dict())
+        # kept in host memory: a NaN loss restores it, and the GPU holds no second model
+        good_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         set_train_mode(self.model)
         loader = self._loader(self.train_data, shuffle=True, epoch=epoch)
         totals = RunningTotals(epoch, self.batches_per_epoch)

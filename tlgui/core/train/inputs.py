@@ -59,8 +59,10 @@ def image_inputs(train: Files, valid: Files, eval_transform, augment: str, confi
 
 def feature_inputs(split: CacheSplit, train: Files, valid: Files, eval_transform,
                    config: TrainConfig, device: torch.device, ranks: distributed.Ranks,
-                   say: Callable[[str], None], should_stop: Callable[[], bool]) -> Inputs:
-    """The frozen part's outputs, computed once (or read from ``config.cache_dir``)."""
+                   say: Callable[[str], None], should_stop: Callable[[], bool],
+                   workers: int = 0, amp_dtype: torch.dtype | None = None) -> Inputs:
+    """The frozen part's outputs, computed once (or read from ``config.cache_dir``) by
+    ``workers`` decoding processes, in ``amp_dtype`` when mixed precision is on."""
     out = []
     for files, name in ((train, "training"), (valid, "validation")):
         if not files:
@@ -72,7 +74,8 @@ def feature_inputs(split: CacheSplit, train: Files, valid: Files, eval_transform
             distributed.barrier(ranks)
         features, reused = compute_features(
             split, files, eval_transform, device=device, batch_size=max(config.batch_size, 64),
-            cache_dir=config.cache_dir, should_stop=should_stop)
+            cache_dir=config.cache_dir, workers=workers, amp_dtype=amp_dtype,
+            should_stop=should_stop)
         if shared and ranks.writes:
             distributed.barrier(ranks)
         say(f"{'reused' if reused else 'computed'} cached features for {len(files)} {name} "
