@@ -21,7 +21,7 @@ from tlgui.core.train import checkpoints, distributed
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.feature_cache import find_cut
 from tlgui.core.train.feed import DeviceFeed
-from tlgui.core.train.inputs import feature_inputs, image_inputs
+from tlgui.core.train.inputs import Inputs, feature_inputs, image_inputs
 from tlgui.core.train.integrity import IntegrityReport, check_integrity, trainable_tensor_names
 from tlgui.core.train.optim import build_optimizer, build_schedule, lr_factors
 from tlgui.core.train.train_events import (
@@ -61,8 +61,7 @@ class Trainer:
         self.integrity: IntegrityReport | None = None
         self.before = None  # the snapshot taken when fit() starts
         self.result = FitResult(history=[])
-        self.image_cache: DecodedCache | None = None
-        self.feed = DeviceFeed(self.device)
+        self.image_cache: DecodedCache | None = None  # the last phase's, when it used one
         self._changeable: set[str] = set()
 
     def _emit(self, event: str, *args) -> None:
@@ -195,8 +194,10 @@ class Trainer:
         elif cfg.amp:
             self._say(f"mixed precision needs CUDA; training in float32 on {self.device.type}")
         setup_start = time.perf_counter()
-        self.train_data, self.valid_data = self._datasets()
-        self.feed = DeviceFeed(self.device, self.feed.augment, cfg.channels_last)
+        inputs = self._inputs()
+        self.train_data, self.valid_data = inputs.train, inputs.valid
+        self.feed = DeviceFeed(self.device, inputs.augment, cfg.channels_last)
+        self.image_cache = inputs.cache or self.image_cache
         self._pending_seconds = time.perf_counter() - setup_start  # counted in the next epoch
         self.batches_per_epoch = len(self._loader(self.train_data, shuffle=True, epoch=0))
         end = next((p for p in phases if p > epoch), cfg.epochs)
@@ -218,16 +219,14 @@ class Trainer:
         mode = f"cached features at '{self.split.cut}'" if self.split else "full forward passes"
         self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode}")
 
-    def _datasets(self):
+    def _inputs(self) -> Inputs:
         args = (self.train_files, self.valid_files, self.eval_transform)
         common = dict(config=self.config, device=self.device, say=self._say,
                       should_stop=lambda: self.stop.stopped)
-        inputs = (feature_inputs(self.split, *args, ranks=self.ranks, workers=self._workers(),
-                                 amp_dtype=self.amp_dtype, **common) if self.split
-                  else image_inputs(*args, self._augment, **common))
-        self.feed.augment = inputs.augment
-        self.image_cache = inputs.cache or self.image_cache
-        return inputs.train, inputs.valid
+        if self.split is not None:
+            return feature_inputs(self.split, *args, ranks=self.ranks, workers=self._workers(),
+                                  amp_dtype=self.amp_dtype, **common)
+        return image_inputs(*args, self._augment, **common)
 
     def _workers(self) -> int:
         """Decoding processes: as set, or (auto) up to 8 when a GPU waits for them."""
