@@ -1,6 +1,7 @@
 """Images per second that the training loader alone delivers (no model), on the CPU: plain
 decoding every epoch against the decoded-image cache after its first epoch, with the same
-workers, the same output size and the same light augmentation.
+workers, the same output size and the same light augmentation. Also the loader's share of
+the GPU path, where the loader only picks each crop's region and the GPU resizes it.
 
 Usage: python scripts/bench_loader.py [FOLDER] [--make-jpegs 5000] [--workers 0] [--epochs 2]
 Ends with the line ``loader ratio cached/plain = X.XX``.
@@ -15,9 +16,15 @@ import numpy as np
 import torch
 from PIL import Image
 
-from tlgui.core.data.batch_augment import BatchAugment, crop_for
+from tlgui.core.data.batch_augment import BatchAugment, RandomRegion, crop_for
 from tlgui.core.data.data_index import index_folder
-from tlgui.core.data.datasets import ImageFiles, describe_eval_transform, make_loader, train_transform
+from tlgui.core.data.datasets import (
+    ImageFiles,
+    collate_regions,
+    describe_eval_transform,
+    make_loader,
+    train_transform,
+)
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.model.zoo import load_model
@@ -79,14 +86,18 @@ def main() -> int:
 
         first = images_per_second(loader(cached), lambda x: augment(x, train=True))
         print(f"cached, first epoch (decodes and stores): {first:8.1f} images/s")
-        rates = {"plain": [], "cached": []}
-        for _ in range(args.epochs):  # alternate, so both see the same machine load
+        regions = CachedImages(samples, cache, RandomRegion("light"), collate_regions)
+        rates = {"plain": [], "cached": [], "regions": []}
+        for _ in range(args.epochs):  # alternate, so all see the same machine load
             rates["plain"].append(images_per_second(loader(plain)))
             rates["cached"].append(images_per_second(loader(cached),
                                                      lambda x: augment(x, train=True)))
+            rates["regions"].append(images_per_second(loader(regions)))
         best = {k: max(v) for k, v in rates.items()}
         print(f"plain decoding, every epoch:              {best['plain']:8.1f} images/s")
         print(f"cached, later epochs:                     {best['cached']:8.1f} images/s")
+        print(f"cached, crop regions for a GPU to resize: {best['regions']:8.1f} images/s "
+              "(the loader's share of the GPU path)")
         print(cache.describe())
         print(f"loader ratio cached/plain = {best['cached'] / best['plain']:.2f}")
     return 0

@@ -1,6 +1,8 @@
 """Batches on their way to the device (issue 13): pinned by the loader, moved in order, and
 on CUDA copied one step ahead on a side stream with the same values as the plain path."""
 
+import math
+
 import pytest
 import torch
 from torch.utils.data._utils.pin_memory import pin_memory as loader_pin
@@ -74,3 +76,76 @@ def test_the_cuda_feed_copies_ahead_and_gives_the_plain_values():
             assert fed_images is None
             continue
         assert torch.equal(images, fed_images) and torch.equal(labels, fed_labels)
+
+
+def test_a_whole_region_of_the_output_size_passes_through_unchanged():
+    from tlgui.core.data.batch_augment import resize_regions
+
+    images = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
+    out = resize_regions(images, torch.tensor([[8, 8], [8, 8]]), 8)
+    assert torch.allclose(out, images.float(), atol=1e-4)
+
+
+def test_regions_of_different_sizes_resize_without_dark_edges():
+    """Padding repeats the edge, so upscaling a small flat region stays flat to its border
+    (zero padding would blend black into the last row and column)."""
+    from tlgui.core.data.batch_augment import RandomRegion
+    from tlgui.core.data.datasets import collate_regions
+
+    small = torch.full((3, 5, 7), 200, dtype=torch.uint8)
+    large = torch.full((3, 40, 30), 90, dtype=torch.uint8)
+    batch = collate_regions([(small, 0, 0), (large, 1, 1), (None, 1, 2)])
+    assert batch.images.shape == (2, 3, 40, 30) and batch.sizes.tolist() == [[5, 7], [40, 30]]
+    assert batch.failed == [2]
+    augment = BatchAugment(SPEC, "light", torch.device("cpu"))
+    out = augment(batch.images, train=False, sizes=batch.sizes)
+    mean, std = torch.tensor(SPEC.mean).view(3, 1, 1), torch.tensor(SPEC.std).view(3, 1, 1)
+    assert out.shape == (2, 3, 8, 8)
+    assert torch.allclose(out[0], (200 / 255 - mean) / std, atol=1e-5)
+    assert torch.allclose(out[1], (90 / 255 - mean) / std, atol=1e-5)
+    torch.manual_seed(0)
+    regions = [RandomRegion("light")(large) for _ in range(50)]
+    areas = [r.shape[1] * r.shape[2] / (40 * 30) for r in regions]
+    assert all(0.5 - 0.01 <= a <= 1.0 for a in areas) and len(set(areas)) > 5
+
+
+@pytest.mark.parametrize("augment", ["light", "strong"])
+def test_training_with_crops_resized_on_the_device(augment, tmp_path, monkeypatch):
+    """What a GPU run does with the image cache, run on the CPU."""
+    from tlgui.core.data.data_index import index_folder
+    from tlgui.core.project.recipe import build
+    from tlgui.core.train import inputs
+    from tlgui.core.train.engine import Trainer
+    from tlgui.core.train.train_events import TrainConfig, TrainListener
+
+    from .helpers import make_image_folder
+
+    monkeypatch.setattr(inputs, "crops_on_device", lambda device: True)
+    folder = make_image_folder(tmp_path / "data", per_class=8, val_per_class=3, side=48)
+    shapes, messages = [], []
+
+    class Watch(TrainListener):
+        def on_message(self, text):
+            messages.append(text)
+
+    exp = build([{"op": "load", "model": "builtin:cifar_net", "weights": "none"},
+                 {"op": "replace_head", "num_classes": 2}])
+    config = TrainConfig(epochs=2, batch_size=4, cache="off", augment=augment, seed=3,
+                         image_cache=True, image_cache_dir=str(tmp_path / "decoded"))
+    original_move = DeviceFeed.move
+
+    def recording_move(self, batch, *, train):
+        images, labels = original_move(self, batch, train=train)
+        if train and images is not None:
+            shapes.append((batch.sizes is not None, tuple(images.shape[1:])))
+        return images, labels
+
+    monkeypatch.setattr(DeviceFeed, "move", recording_move)
+    trainer = Trainer(exp.model, index_folder(folder), exp.loaded.transform, config,
+                      listeners=[Watch()], original=exp.original)
+    result = trainer.fit()
+    assert result.error is None and len(result.history) == 2
+    assert all(math.isfinite(h.train_loss) for h in result.history)
+    assert any("resized on cpu" in m for m in messages)
+    assert shapes and all(regions and shape == (3, 32, 32) for regions, shape in shapes)
+    assert trainer.integrity.passed

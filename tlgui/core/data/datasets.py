@@ -5,6 +5,7 @@ A file that fails to decode is skipped and reported with the batch, never fatal.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -113,34 +114,56 @@ class Batch:
     labels: torch.Tensor
     indexes: torch.Tensor
     failed: list[int]  # dataset indexes of files that could not be read
+    # (height, width) of each image's region when ``images`` holds regions of different
+    # sizes, edge-padded to the largest, still to be resized on the device
+    sizes: torch.Tensor | None = None
 
     def pin_memory(self) -> "Batch":
         """Called by the DataLoader's pinning thread when ``pin_memory=True`` (it leaves
         objects without this method unpinned): page-locked tensors copy to the GPU
         asynchronously."""
         return Batch(self.images.pin_memory(), self.labels.pin_memory(),
-                     self.indexes.pin_memory(), self.failed)
+                     self.indexes.pin_memory(), self.failed,
+                     None if self.sizes is None else self.sizes.pin_memory())
 
 
-def collate(items: list) -> Batch:
+def collate(items: list, regions: bool = False) -> Batch:
+    """Stack the readable items; with ``regions``, images of different sizes are padded
+    by repeating their last row and column (so resampling at the edge sees no black)."""
     good = [item for item in items if item[0] is not None]
     failed = [index for image, _, index in items if image is None]
     if not good:
         empty = torch.empty(0)
         return Batch(empty, empty.long(), empty.long(), failed)
-    return Batch(torch.stack([g[0] for g in good]), torch.tensor([g[1] for g in good]),
-                 torch.tensor([g[2] for g in good]), failed)
+    images, sizes = [g[0] for g in good], None
+    if regions:
+        sizes = torch.tensor([image.shape[-2:] for image in images])
+        height, width = sizes.max(0).values.tolist()
+        stacked = images[0].new_empty(len(images), images[0].shape[0], height, width)
+        for slot, image in zip(stacked, images, strict=True):
+            h, w = image.shape[-2:]
+            slot[:, :h, :w] = image
+            slot[:, :h, w:] = image[:, :, -1:]
+            slot[:, h:, :] = slot[:, h - 1:h, :]
+    else:
+        stacked = torch.stack(images)
+    return Batch(stacked, torch.tensor([g[1] for g in good]), torch.tensor([g[2] for g in good]),
+                 failed, sizes)
+
+
+collate_regions = partial(collate, regions=True)
 
 
 def make_loader(dataset: Dataset, batch_size: int, *, shuffle: bool, seed: int = 0,
                 workers: int = 0, pin_memory: bool = False, sampler=None) -> DataLoader:
     """A loader whose order depends only on ``seed`` (or on ``sampler``, a distributed
     one); when shuffling, a last batch of a single image is dropped (BatchNorm cannot train
-    on one)."""
+    on one). A dataset with a ``collate`` attribute batches its items with it."""
     generator = torch.Generator().manual_seed(seed)
     count = len(sampler) if sampler is not None else len(dataset)
     return DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle and sampler is None, sampler=sampler,
-        generator=generator, num_workers=workers, pin_memory=pin_memory, collate_fn=collate,
+        generator=generator, num_workers=workers, pin_memory=pin_memory,
+        collate_fn=getattr(dataset, "collate", collate),
         drop_last=shuffle and count % batch_size == 1, persistent_workers=False,
     )

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as F
 
+from tlgui.core.data.datasets import collate
 from tlgui.core.data.image_check import open_rgb
 
 PIL_MODES = {InterpolationMode.NEAREST: Image.Resampling.NEAREST,
@@ -122,13 +123,16 @@ def single_threaded():
 
 class CachedImages(Dataset):
     """(uint8 C x H x W crop, label, index) per file: ``crop`` makes the fixed size (a random
-    resized crop for training, the centre crop for evaluation); a file that fails to decode
-    gives (None, label, index), as :class:`~tlgui.core.data.datasets.ImageFiles` does."""
+    resized crop for training, the centre crop for evaluation), or picks the random region
+    that the GPU resizes (then ``collate`` is :func:`~tlgui.core.data.datasets.collate_regions`);
+    a file that fails to decode gives (None, label, index), as
+    :class:`~tlgui.core.data.datasets.ImageFiles` does."""
 
-    def __init__(self, samples, cache: DecodedCache, crop) -> None:
+    def __init__(self, samples, cache: DecodedCache, crop, collate=collate) -> None:
         self.samples = list(samples)
         self.cache = cache
         self.crop = crop
+        self.collate = collate
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -31,7 +31,9 @@ class DeviceFeed:
             return None, None
         images = batch.images.to(self.device, non_blocking=True)
         if self.augment is not None and images.dtype == torch.uint8:
-            images = self.augment(images, train=train)
+            sizes = batch.sizes.to(self.device, non_blocking=True) if batch.sizes is not None \
+                else None
+            images = self.augment(images, train=train, sizes=sizes)
         if self.channels_last and images.ndim == 4:
             images = images.contiguous(memory_format=torch.channels_last)
         return images, batch.labels.to(self.device, non_blocking=True)
