@@ -77,6 +77,7 @@ class Trainer:
         cfg = self.config
         started = False
         deterministic = torch.are_deterministic_algorithms_enabled()
+        benchmark = torch.backends.cudnn.benchmark
         try:
             self._set_deterministic(cfg.deterministic)
             distributed.start(self.ranks, self.device)
@@ -125,6 +126,7 @@ class Trainer:
             self._emit("on_exception", exc, self.result.error)
         finally:
             torch.use_deterministic_algorithms(deterministic)
+            torch.backends.cudnn.benchmark = benchmark
             self.model.eval()
             if not started:
                 self._emit("on_fit_start", cfg, cfg.epochs, 0)
@@ -132,11 +134,14 @@ class Trainer:
         return self.result
 
     def _set_deterministic(self, on: bool) -> None:
-        """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse."""
+        """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse.
+        Otherwise cuDNN times its convolution kernels once per input shape and keeps the
+        fastest (the shapes are fixed: every image is cropped to the model's size)."""
         if on:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            torch.backends.cudnn.benchmark = False
-            if self.device.type == "cuda":
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = not on
+            if on:
                 self._say("deterministic algorithms on: CUDA training is slower (deterministic "
                           "kernels, no cuDNN autotuning) and an operation without a "
                           "deterministic version stops the run with its name")
