@@ -21,9 +21,9 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.core.data.data_index import index_folder  # noqa: E402
-from tlgui.qt.dataset_panel import DatasetPanel  # noqa: E402
+from tlgui.qt.data.dataset_panel import DatasetPanel  # noqa: E402
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
-from tlgui.qt.stall_watch import StallWatch  # noqa: E402
+from tlgui.qt.train.stall_watch import StallWatch  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "hymenoptera_demo"
 

@@ -18,7 +18,7 @@ def test_core_never_imports_qt():
 
 
 def test_the_check_would_see_qt():
-    probe = CHECK.replace("import tlgui.core\n", "import tlgui.core, tlgui.qt.layer_model\n")
+    probe = CHECK.replace("import tlgui.core\n", "import tlgui.core, tlgui.qt.model.layer_model\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "PySide6" in out.stdout
 

@@ -5,8 +5,8 @@ from PySide6.QtCore import Qt
 
 from tlgui.core.data.datasets import train_transform
 from tlgui.core.model.zoo import load_model
-from tlgui.qt.dataset_panel import DatasetPanel
-from tlgui.qt.image_list_model import PathRole
+from tlgui.qt.data.dataset_panel import DatasetPanel
+from tlgui.qt.data.image_list_model import PathRole
 
 from .helpers import make_image_folder, write_broken_files
 

@@ -1,7 +1,7 @@
 import pytest
 
 from tlgui.qt.main_window import MainWindow
-from tlgui.qt.open_model_dialog import OpenModelDialog
+from tlgui.qt.model.open_model_dialog import OpenModelDialog
 
 NAMES = ["default", "builtin:cifar_net", "builtin:vgg64", "resnet18", "resnet50",
          "timm:resnet18"]

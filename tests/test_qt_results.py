@@ -70,7 +70,7 @@ def test_export_onnx_from_the_file_menu(trained_window, qtbot, tmp_path):
 
 def test_a_hundred_class_matrix_stays_legible(qtbot):
     from tlgui.core.inference.evaluate import EvalReport
-    from tlgui.qt.results_panel import ResultsPanel
+    from tlgui.qt.results.results_panel import ResultsPanel
 
     n = 100
     confusion = [[5 if i == j else (1 if j == (i + 1) % n else 0) for j in range(n)]

@@ -4,7 +4,7 @@
 import pytest
 
 from tlgui.qt.main_window import MainWindow
-from tlgui.qt.stall_watch import StallWatch
+from tlgui.qt.train.stall_watch import StallWatch
 
 from .helpers import make_image_folder
 
@@ -146,7 +146,7 @@ def test_tutorial_net_of_your_own_trains_in_the_app(qtbot, tmp_path):
 
 def test_the_form_shows_and_returns_every_gpu_setting(qtbot):
     from tlgui.core.train.train_events import TrainConfig
-    from tlgui.qt.training_form import TrainingForm
+    from tlgui.qt.train.training_form import TrainingForm
 
     form = TrainingForm()
     qtbot.addWidget(form)
@@ -164,7 +164,7 @@ def test_the_form_shows_and_returns_every_gpu_setting(qtbot):
 
 @pytest.mark.parametrize("low, high", [(1, 3), (0.8, 2.2), (1, 40), (0, 500)])
 def test_epoch_axes_tick_whole_numbers_only(qtbot, low, high):
-    from tlgui.qt.training_panel import WholeNumberAxis
+    from tlgui.qt.train.training_panel import WholeNumberAxis
 
     axis = WholeNumberAxis("bottom")
     ticks = [v for _, values in axis.tickValues(low, high, 400) for v in values]

@@ -5,7 +5,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from tlgui.core import freeze, load_model, snapshot
-from tlgui.qt.weights_panel import WeightsPanel, delta_image
+from tlgui.qt.model.weights_panel import WeightsPanel, delta_image
 
 
 def test_viewer_flags_frozen_but_changed_and_filters(qtbot):

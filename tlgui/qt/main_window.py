@@ -31,23 +31,23 @@ from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.actions import make_action
-from tlgui.qt.branch_dialog import BranchDialog
-from tlgui.qt.dataset_panel import DatasetPanel
-from tlgui.qt.experiments_panel import ExperimentsPanel
-from tlgui.qt.export_actions import ExportActions
-from tlgui.qt.layer_model import LayerTreeModel
+from tlgui.qt.data.dataset_panel import DatasetPanel
 from tlgui.qt.layout import tabbed_docks
 from tlgui.qt.log_bridge import LogBridge
-from tlgui.qt.model_panel import ModelPanel
-from tlgui.qt.open_model_dialog import OpenModelDialog
-from tlgui.qt.opening import open_dropped, open_experiment
-from tlgui.qt.predict_panel import PredictPanel
+from tlgui.qt.model.branch_dialog import BranchDialog
+from tlgui.qt.model.layer_model import LayerTreeModel
+from tlgui.qt.model.model_panel import ModelPanel
+from tlgui.qt.model.open_model_dialog import OpenModelDialog
+from tlgui.qt.model.opening import open_dropped, open_experiment
+from tlgui.qt.model.weights_panel import WeightsPanel
 from tlgui.qt.project_actions import ProjectActions
-from tlgui.qt.results_panel import ResultsPanel
-from tlgui.qt.run_actions import RunActions
-from tlgui.qt.training_form import DEMO_DATA
-from tlgui.qt.training_panel import TrainingPanel
-from tlgui.qt.weights_panel import WeightsPanel
+from tlgui.qt.results.experiments_panel import ExperimentsPanel
+from tlgui.qt.results.export_actions import ExportActions
+from tlgui.qt.results.predict_panel import PredictPanel
+from tlgui.qt.results.results_panel import ResultsPanel
+from tlgui.qt.train.run_actions import RunActions
+from tlgui.qt.train.training_form import DEMO_DATA
+from tlgui.qt.train.training_panel import TrainingPanel
 from tlgui.qt.workers import BackgroundCall
 
 

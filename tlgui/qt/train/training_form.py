@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from tlgui.core.train.train_events import TrainConfig
 from tlgui.core.validate import check_config, parse_unfreeze
 
-DEMO_DATA = Path(__file__).resolve().parents[2] / "resources" / "hymenoptera_demo"
+DEMO_DATA = Path(__file__).resolve().parents[3] / "resources" / "hymenoptera_demo"
 
 
 def _combo(items: tuple[str, ...], current: str, tip: str) -> QComboBox:

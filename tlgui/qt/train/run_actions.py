@@ -10,7 +10,7 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.train.run_folder import export_plan
 from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.actions import make_action
-from tlgui.qt.run_follower import RunFollower
+from tlgui.qt.train.run_follower import RunFollower
 
 
 class RunActions:

@@ -11,7 +11,7 @@ from tlgui.core.model.checkpoint import load_weights_file
 from tlgui.core.model.tree import LayerTree
 from tlgui.core.model.zoo import WEIGHT_FILE_SUFFIXES
 from tlgui.core.project.recipe import Experiment, build
-from tlgui.qt.training_form import DEMO_DATA
+from tlgui.qt.train.training_form import DEMO_DATA
 
 
 def open_experiment(spec: str, weights: str = "default", trust_code: bool = False, seed: int = 0,

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QImage, QPixmap
 
 from tlgui.core.data.data_index import DataIndex
-from tlgui.qt.thumbnails import THUMB_SIZE, ThumbnailLoader
+from tlgui.qt.data.thumbnails import THUMB_SIZE, ThumbnailLoader
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 PathRole = Qt.ItemDataRole.UserRole + 1

@@ -25,7 +25,7 @@ from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.evaluate import EvalReport, evaluate
 from tlgui.core.model.zoo import LoadedModel
-from tlgui.qt.augment_preview import ImageDialog
+from tlgui.qt.data.augment_preview import ImageDialog
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.workers import BackgroundCall
 

@@ -23,8 +23,8 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.train.train_events import TrainConfig
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
-from tlgui.qt.training_form import TrainingForm
-from tlgui.qt.training_worker import TrainingRun
+from tlgui.qt.train.training_form import TrainingForm
+from tlgui.qt.train.training_worker import TrainingRun
 
 # Given the data's class names, the main window returns (model, eval transform, original).
 ModelProvider = Callable[[list[str]], tuple[nn.Module, Callable, nn.Module | None]]

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from tlgui.core.data.data_index import DataIndex, index_folder
 from tlgui.core.data.image_check import conversion_notes, find_bad_files
-from tlgui.qt.augment_preview import AugmentPreview, ImageDialog
-from tlgui.qt.image_list_model import ImageListModel, PathRole
+from tlgui.qt.data.augment_preview import AugmentPreview, ImageDialog
+from tlgui.qt.data.image_list_model import ImageListModel, PathRole
+from tlgui.qt.data.thumbnails import THUMB_SIZE, ThumbnailLoader
 from tlgui.qt.layout import across
-from tlgui.qt.thumbnails import THUMB_SIZE, ThumbnailLoader
 from tlgui.qt.workers import BackgroundCall
 
 SPLIT_COLOURS = {"train": "#1f77b4", "valid": "#d62728", "test": "#2ca02c"}

@@ -31,7 +31,7 @@ from tlgui.core.train.compare import Grid, cell_name, load_rows, run_grid
 from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
-from tlgui.qt.results_panel import NumberItem
+from tlgui.qt.results.results_panel import NumberItem
 from tlgui.qt.workers import BackgroundCall
 
 COLOURS = {"shallow": "#1f77b4", "deep": "#d62728", "scratch": "#2ca02c"}

@@ -6,7 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from tlgui.core.train.follow import EventTail
-from tlgui.qt.training_panel import TrainingPanel
+from tlgui.qt.train.training_panel import TrainingPanel
 
 POLL_MS = 300
 

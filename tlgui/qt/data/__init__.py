@@ -1,0 +1,1 @@
+"""The dataset's views: the image browser, thumbnails, the augmentation preview."""

@@ -1,0 +1,1 @@
+"""The model's views: the layer tree, opening a model, branches, weights."""

@@ -1,0 +1,1 @@
+"""After training: evaluation, prediction, experiment grids, exports."""

@@ -1,0 +1,1 @@
+"""Training views: the settings form, the panel with live plots, its worker, followed runs."""
