@@ -56,7 +56,8 @@ def image_inputs(train: Files, valid: Files, eval_transform, augment: str, confi
         paths = [path for path, _ in train + valid]
         say(fill_cache(cache, paths, device, should_stop=should_stop).describe(device))
     elif config.gpu_decode:
-        say(f"GPU JPEG decoding needs CUDA; JPEGs are decoded on the CPU ({device.type})")
+        say(f"GPU JPEG decoding needs CUDA (this run trains on {device.type}); JPEGs are "
+            "decoded on the CPU")
     say(cache.describe())
     if augment != "none" and crops_on_device(device):
         say(f"random crops are chosen by the loader and resized on {device.type}")
