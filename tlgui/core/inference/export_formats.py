@@ -7,7 +7,6 @@ hold the class names and the preprocessing: resize, crop, interpolation, mean, s
 """
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from torch import nn
 from tlgui import __version__
 from tlgui.core.data.datasets import describe_eval_transform
 from tlgui.core.errors import TlguiError
+from tlgui.core.files import write_atomically
 from tlgui.core.model.zoo import LoadedModel
 
 FORMATS = ("onnx", "torchscript", "script")
@@ -73,36 +73,33 @@ def export_model(loaded: LoadedModel, fmt: str, out: str | Path) -> list[Path]:
     if fmt not in ("onnx", "torchscript"):
         raise ExportError(f"the export format must be onnx or torchscript here, not '{fmt}'")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     meta = metadata(loaded)
     model = wrapped(loaded)
     example = torch.rand(2, 3, *loaded.input_size[1:])
-    temp = out.with_name(out.name + ".tmp")
-    try:
+
+    def write(temp: str) -> None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer and exporter chatter
             if fmt == "onnx":
                 _onnx(model, example, temp, meta)
             else:
                 traced = torch.jit.trace(model, example)
-                torch.jit.save(traced, str(temp), _extra_files={"tlgui.json": json.dumps(meta)})
-        os.replace(temp, out)
+                torch.jit.save(traced, temp, _extra_files={"tlgui.json": json.dumps(meta)})
+
+    try:
+        write_atomically(out, write, ExportError)
     except TlguiError:
         raise
-    except OSError as exc:
-        raise ExportError(f"could not write {out} ({(exc.strerror or str(exc)).lower()})") from exc
     except Exception as exc:  # exporters fail on unsupported operations in many ways
         raise ExportError(f"this model cannot be exported to {fmt}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
                           ) from exc
-    finally:
-        temp.unlink(missing_ok=True)
     sidecar = out.with_name(out.name + ".json")
     sidecar.write_text(json.dumps({**meta, "file": out.name, "format_name": fmt}, indent=1))
     return [out, sidecar]
 
 
-def _onnx(model: nn.Module, example: torch.Tensor, path: Path, meta: dict) -> None:
+def _onnx(model: nn.Module, example: torch.Tensor, path: str | Path, meta: dict) -> None:
     try:
         import onnx
     except ImportError as exc:

@@ -5,8 +5,6 @@ written to a temporary file and renamed into place, so a crash never leaves half
 """
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +16,9 @@ from safetensors.torch import save as save_safetensors
 
 from tlgui import __version__
 from tlgui.core.errors import TlguiError
+from tlgui.core.files import write_atomically
 from tlgui.core.model.weights import tensor_sha256
 from tlgui.core.project.recipe import Experiment, build
-from tlgui.core.train.checkpoints import write_failure
 from tlgui.core.train.train_events import TrainConfig
 
 FORMAT = 1
@@ -56,21 +54,13 @@ def save_project(path: str | Path, project: Project) -> Path:
         "classes": project.classes,
         "hashes": {k: tensor_sha256(v) for k, v in weights.items()},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    try:
+
+    def write(temp: str) -> None:
         with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr("project.json", json.dumps(doc, indent=1))
             archive.writestr("weights.safetensors", save_safetensors(weights))
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise ProjectError(write_failure(path, exc)) from exc
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return write_atomically(path, write, ProjectError)
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:

@@ -2,35 +2,17 @@
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
 from tlgui.core.errors import CheckpointError
+from tlgui.core.files import write_atomically
 
 
 def atomic_save(obj: object, path: Path) -> None:
     """``torch.save`` into a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(obj, temp)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise CheckpointError(write_failure(path, exc)) from exc
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def write_failure(path: Path, exc: OSError) -> str:
-    """One sentence for a failed atomic write: why, and that the previous file is intact."""
-    why = exc.strerror or str(exc) or "input/output error"
-    kept = "the previous file is intact" if path.exists() else "nothing was written"
-    return f"could not write {path} ({why.lower()}); {kept}"
+    write_atomically(path, lambda temp: torch.save(obj, temp), CheckpointError)
 
 
 def save(directory: str | Path, state: dict, *, best: bool) -> Path:

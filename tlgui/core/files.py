@@ -1,0 +1,35 @@
+"""Writing a file so that a failure never leaves half of it: into a temporary file beside
+the target, then renamed into place."""
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tlgui.core.errors import TlguiError
+
+
+def write_atomically(path: Path, write: Callable[[str], None], error: type[TlguiError]) -> Path:
+    """``write(temp)`` fills a temporary file beside ``path``, which then replaces ``path``.
+    A full disk or a denied folder raises ``error`` with one sentence; the previous file
+    stays as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise error(write_failure(path, exc)) from exc
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """One sentence for a failed atomic write: why, and that the previous file is intact."""
+    why = exc.strerror or str(exc) or "input/output error"
+    kept = "the previous file is intact" if path.exists() else "nothing was written"
+    return f"could not write {path} ({why.lower()}); {kept}"
