@@ -26,12 +26,13 @@ def stacked(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QSplitter:
 def tabbed_docks(window: QMainWindow, panels: dict[str, QWidget]) -> dict[str, QDockWidget]:
     """One bottom dock per panel, titled by its key, all tabbed together in that order."""
     docks: dict[str, QDockWidget] = {}
+    previous = None
     for title, widget in panels.items():
         dock = QDockWidget(title, window)
         dock.setObjectName(f"{title.lower()}-dock")
         dock.setWidget(widget)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        if docks:
-            window.tabifyDockWidget(list(docks.values())[-1], dock)
-        docks[title] = dock
+        if previous is not None:
+            window.tabifyDockWidget(previous, dock)
+        docks[title] = previous = dock
     return docks

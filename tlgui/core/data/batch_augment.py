@@ -17,24 +17,17 @@ from torchvision import transforms as T
 from torchvision.ops import roi_align
 from torchvision.transforms import v2
 
-from tlgui.core.data.datasets import TransformSpec
+from tlgui.core.data.datasets import TransformSpec, crop_scale
 
 GREY = (0.299, 0.587, 0.114)
-
-
 RATIO = (3 / 4, 4 / 3)
-
-
-def _scale(augment: str) -> tuple[float, float]:
-    """The share of the image a random crop keeps."""
-    return (0.5, 1.0) if augment == "light" else (0.2, 1.0)
 
 
 def crop_for(spec: TransformSpec, augment: str) -> Callable[[torch.Tensor], torch.Tensor]:
     """The per-image step on a uint8 C x H x W tensor."""
     if augment == "none":
         return v2.CenterCrop(spec.size)
-    scale = _scale(augment)
+    scale = crop_scale(augment)
     # bilinear whatever the model's eval interpolation: torch resizes uint8 images with a
     # vectorised bilinear kernel, several times faster than bicubic, and a random crop's
     # interpolation is part of the augmentation, not of what evaluation must reproduce
@@ -50,7 +43,7 @@ class RandomRegion:
     crop's own sampling of area and aspect ratio; the device resizes it."""
 
     def __init__(self, augment: str) -> None:
-        self.scale = _scale(augment)
+        self.scale = crop_scale(augment)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         top, left, height, width = T.RandomResizedCrop.get_params(image, self.scale, RATIO)
@@ -92,9 +85,9 @@ class BatchAugment:
             flip = (torch.rand(len(x), device=x.device) < 0.5).nonzero().flatten()
             if len(flip):
                 x[flip] = x[flip].flip(3)
-            if self.augment == "strong" and sizes is not None:
-                x = self._rotate(x)
             if self.augment == "strong":
+                if sizes is not None:  # per-image crops were rotated in the loader
+                    x = self._rotate(x)
                 x = self._jitter(x)
         if self.channels == 1:
             x = (x * self.grey).sum(1, keepdim=True)

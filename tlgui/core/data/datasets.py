@@ -68,6 +68,11 @@ def cacheable(transform: Callable) -> bool:
         isinstance(s.size, int) or len(s.size) == 1 for s in resize)
 
 
+def crop_scale(preset: str) -> tuple[float, float]:
+    """The share of the image a random resized crop keeps, for an augmentation preset."""
+    return (0.5, 1.0) if preset == "light" else (0.2, 1.0)
+
+
 def train_transform(eval_transform: Callable, preset: str) -> Callable:
     """The eval transform for ``none``; random crops and flips for ``light``; plus colour
     jitter and rotation for ``strong``. Always ends with the model's own normalisation."""
@@ -76,9 +81,8 @@ def train_transform(eval_transform: Callable, preset: str) -> Callable:
     if preset not in AUGMENT_PRESETS:
         raise ValueError(f"unknown augmentation '{preset}'; choose {', '.join(AUGMENT_PRESETS)}")
     spec = describe_eval_transform(eval_transform)
-    scale = (0.5, 1.0) if preset == "light" else (0.2, 1.0)
     steps: list[Callable] = [
-        T.RandomResizedCrop(spec.size, scale=scale, interpolation=spec.interpolation),
+        T.RandomResizedCrop(spec.size, scale=crop_scale(preset), interpolation=spec.interpolation),
         T.RandomHorizontalFlip(),
     ]
     if preset == "strong":
