@@ -13,9 +13,9 @@ import torch
 from bench_common import data_index, plain_loader, plain_train_epoch
 
 from tlgui.core import load_model, replace_head
+from tlgui.core.config import TrainConfig
 from tlgui.core.train.devices import pick_device
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import TrainConfig
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_loader import make_jpegs  # noqa: E402
 
+from tlgui.core.config import TrainConfig  # noqa: E402
 from tlgui.core.data.data_index import index_folder  # noqa: E402
 from tlgui.core.data.datasets import (  # noqa: E402
     ImageFiles,
@@ -37,7 +38,7 @@ from tlgui.core.data.gpu_decode import fill_cache  # noqa: E402
 from tlgui.core.data.image_cache import DecodedCache, ResizeSpec  # noqa: E402
 from tlgui.core.project.recipe import build  # noqa: E402
 from tlgui.core.train.engine import Trainer  # noqa: E402
-from tlgui.core.train.train_events import TrainConfig, TrainListener  # noqa: E402
+from tlgui.core.train.train_events import TrainListener
 
 
 def sync(device: torch.device) -> None:

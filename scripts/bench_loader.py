@@ -27,7 +27,7 @@ from tlgui.core.data.datasets import (
 )
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.data.image_check import find_bad_files
-from tlgui.core.model.zoo import load_model
+from tlgui.core.model.sources import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

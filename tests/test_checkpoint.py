@@ -62,7 +62,7 @@ def test_missing_and_unexpected_keys_are_reported(tmp_path):
 def test_loaded_weights_never_alias_the_file_tensors(tmp_path):
     path = tmp_path / "w.pt"
     torch.save(small_net().state_dict(), path)
-    from tlgui.core.model.checkpoint import load_state_dict_into, read_state_dict
+    from tlgui.core.model.weight_files import load_state_dict_into, read_state_dict
 
     state = read_state_dict(path)
     target = small_net()

@@ -112,11 +112,12 @@ def test_regions_of_different_sizes_resize_without_dark_edges():
 @pytest.mark.parametrize("augment", ["light", "strong"])
 def test_training_with_crops_resized_on_the_device(augment, tmp_path, monkeypatch):
     """What a GPU run does with the image cache, run on the CPU."""
+    from tlgui.core.config import TrainConfig
     from tlgui.core.data.data_index import index_folder
     from tlgui.core.project.recipe import build
     from tlgui.core.train import inputs
     from tlgui.core.train.engine import Trainer
-    from tlgui.core.train.train_events import TrainConfig, TrainListener
+    from tlgui.core.train.train_events import TrainListener
 
     from .helpers import make_image_folder
 

@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from tlgui.core import load_model, replace_head
+from tlgui.core.config import TrainConfig, UnfreezeStep
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.project.recipe import build
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener, UnfreezeStep
+from tlgui.core.train.train_events import StopToken, TrainListener
 
 from .helpers import make_image_folder, write_broken_files
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.project.export import export_script
 from tlgui.core.project.recipe import build
-from tlgui.core.train.train_events import TrainConfig
 
 from .helpers import make_image_folder
 

@@ -9,12 +9,13 @@ import torch
 from PIL import Image
 from torchvision.transforms import InterpolationMode
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.data.gpu_decode import fill_cache
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.project.recipe import build
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import TrainConfig, TrainListener
+from tlgui.core.train.train_events import TrainListener
 
 from .helpers import make_image_folder, write_broken_files
 

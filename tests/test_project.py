@@ -4,10 +4,10 @@ import zipfile
 import pytest
 import torch
 
-from tlgui.core.model.weights import snapshot
+from tlgui.core.config import TrainConfig
+from tlgui.core.model.snapshots import snapshot
 from tlgui.core.project.project import Project, ProjectError, load_project, save_project
 from tlgui.core.project.recipe import build
-from tlgui.core.train.train_events import TrainConfig
 
 
 def experiment():

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tlgui.core.data.datasets import train_transform
-from tlgui.core.model.zoo import load_model
+from tlgui.core.model.sources import load_model
 from tlgui.qt.data.dataset_panel import DatasetPanel
 from tlgui.qt.data.image_list_model import PathRole
 

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from tlgui.core.model.weights import snapshot
+from tlgui.core.model.snapshots import snapshot
 from tlgui.qt.main_window import MainWindow
 
 from .helpers import make_image_folder

@@ -145,7 +145,7 @@ def test_tutorial_net_of_your_own_trains_in_the_app(qtbot, tmp_path):
 
 
 def test_the_form_shows_and_returns_every_gpu_setting(qtbot):
-    from tlgui.core.train.train_events import TrainConfig
+    from tlgui.core.config import TrainConfig
     from tlgui.qt.train.training_form import TrainingForm
 
     form = TrainingForm()

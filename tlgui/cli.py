@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace, num_classes: int | None = None):
-    from tlgui.core.model.zoo import load_model
+    from tlgui.core.model.sources import load_model
     from tlgui.core.validate import check_num_classes, parse_input_size
 
     if num_classes is not None:
@@ -204,10 +204,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from tlgui.core.config import TrainConfig
     from tlgui.core.inference.export_formats import export_model
     from tlgui.core.inference.trained import load_trained
     from tlgui.core.project.export import export_script
-    from tlgui.core.train.train_events import TrainConfig
 
     trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
     if args.format == "script":

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tlgui.core.config import add_config_arguments
+
 
 def add_compare_parser(sub) -> None:
     p = sub.add_parser("compare", help="train a grid of models x strategies and compare them")
@@ -12,29 +14,23 @@ def add_compare_parser(sub) -> None:
     p.add_argument("--models", nargs="+", default=["default"], metavar="MODEL")
     p.add_argument("--strategies", nargs="+", default=["shallow", "deep", "scratch"],
                    metavar="STRATEGY", help="shallow, partial:K, deep, scratch")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--pretrained-lr-mult", type=float, default=0.1)
     p.add_argument("--split-ratio", type=float, default=0.2)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0)
+    add_config_arguments(p)
+    p.set_defaults(epochs=3)
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--resume", action="store_true",
                    help="keep the finished cells in --out and run the rest")
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    from tlgui.core.config import check_config, config_from_args
     from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
     from tlgui.core.train.compare import TABLE_HEADER, Grid, check_strategy, format_row, load_rows, run_grid
-    from tlgui.core.train.train_events import TrainConfig
-    from tlgui.core.validate import check_config, check_data, check_split_ratio
+    from tlgui.core.validate import check_data, check_split_ratio
 
     out = Path(args.out)
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         pretrained_lr_mult=args.pretrained_lr_mult, device=args.device,
-                         seed=args.seed)
+    config = config_from_args(args)
     check_config(config)
     check_split_ratio(args.split_ratio)
     for strategy in args.strategies:

@@ -8,6 +8,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from tlgui.core.config import PRESETS, add_config_arguments
+
 
 def add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model on an image folder (headless)")
@@ -17,47 +19,18 @@ def add_train_parser(sub) -> None:
     p.add_argument("--data", required=True, help="folder with train/ and val/, or <class>/")
     p.add_argument("--split-ratio", type=float, default=0.2,
                    help="held-out share per class for a single folder (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adamw")
-    p.add_argument("--schedule", choices=("constant", "cosine", "onecycle"), default="cosine")
-    p.add_argument("--pretrained-lr-mult", type=float, default=0.1,
-                   help="learning-rate factor for pretrained layers (default: %(default)s)")
-    p.add_argument("--lr-spread", choices=("two-groups", "geometric"), default="two-groups",
-                   help="geometric: pretrained rates rise from the first trainable block to the "
-                        "head")
     p.add_argument("--lr-mult", nargs="+", default=[], metavar="PATTERN=FACTOR",
                    help="per-layer learning-rate multipliers, e.g. layer4=2 'layer3.*'=0.5")
-    p.add_argument("--preset", choices=("head-only", "all"), default=None)
+    p.add_argument("--preset", choices=PRESETS, default=None)
     p.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN")
     p.add_argument("--unfreeze-at", nargs="+", default=[], metavar="EPOCH[:all|K]",
                    help="gradual unfreezing: at epoch E (1-based) unfreeze all or the last K blocks")
     p.add_argument("--branch", metavar="FORK:JOIN[:copy|fresh[:concat|sum|mean]]",
                    help="grow a parallel branch before training")
-    p.add_argument("--train-bn", action="store_true",
-                   help="keep BatchNorm layers trainable and in train mode inside frozen parts")
-    p.add_argument("--cache", choices=("auto", "on", "off"), default="auto")
-    p.add_argument("--cache-dir", default=None, help="keep feature caches on disk here")
-    p.add_argument("--augment", choices=("auto", "none", "light", "strong"), default="auto",
-                   help="auto: none when features can be cached, else light")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
-    p.add_argument("--amp", action="store_true", help="mixed precision on CUDA")
     p.add_argument("--image-cache", nargs="?", const="", default=None, metavar="DIR",
                    help="keep decoded, resized images on disk (default folder "
                         "~/.cache/tlgui/decoded) and augment batches as tensors on the device")
-    p.add_argument("--image-cache-mb", type=int, default=4096,
-                   help="bound of the decoded-image cache (default: %(default)s MB)")
-    p.add_argument("--gpu-decode", action="store_true",
-                   help="with --image-cache on CUDA: fill the cache with JPEGs decoded on the GPU")
-    p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--workers", type=int, default=-1,
-                   help="DataLoader workers (default: up to 8 on CUDA, none on the CPU)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="governs everything random: head and branch initialisation, the split, "
-                        "shuffling, augmentation, dropout (default: %(default)s)")
-    p.add_argument("--deterministic", action="store_true",
-                   help="use deterministic algorithms (same run on CUDA too; slower there)")
+    add_config_arguments(p)
     p.add_argument("--input-size", metavar="CxHxW",
                    help="the model's input size, e.g. 3x32x32 (default: what the model "
                         "declares, or the first size tried that runs)")
@@ -122,23 +95,16 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from tlgui.core.config import check_config, config_from_args, parse_unfreeze
     from tlgui.core.train.run_folder import load_plan
-    from tlgui.core.train.train_events import TrainConfig
-    from tlgui.core.validate import check_config, parse_unfreeze
 
     out = Path(args.out)
     if args.plan:
         return _train(args, *load_plan(args.plan, trust_code=args.trust_code))
-    config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-        schedule=args.schedule, pretrained_lr_mult=args.pretrained_lr_mult,
-        lr_spread=args.lr_spread, lr_multipliers=_multipliers(args.lr_mult),
-        unfreeze=parse_unfreeze(args.unfreeze_at), train_bn=args.train_bn,
-        augment=args.augment, cache=args.cache, cache_dir=args.cache_dir, device=args.device,
-        amp=args.amp, channels_last=args.channels_last, workers=args.workers, seed=args.seed,
-        deterministic=args.deterministic, checkpoint_dir=str(out / "checkpoints"),
-        image_cache=args.image_cache is not None, image_cache_dir=args.image_cache or None,
-        image_cache_mb=args.image_cache_mb, gpu_decode=args.gpu_decode)
+    config = config_from_args(
+        args, lr_multipliers=_multipliers(args.lr_mult), unfreeze=parse_unfreeze(args.unfreeze_at),
+        checkpoint_dir=str(out / "checkpoints"), image_cache=args.image_cache is not None,
+        image_cache_dir=args.image_cache or None)
     check_config(config)
     return _train(args, None, config)
 
@@ -146,6 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, experiment, config) -> int:
     """Check everything, build the model (unless a plan brought it), train, write the run."""
     from tlgui.cli_progress import TextProgress
+    from tlgui.core.config import check_config
     from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
     from tlgui.core.model.heads import classifier_width
@@ -154,7 +121,7 @@ def _train(args: argparse.Namespace, experiment, config) -> int:
     from tlgui.core.train.engine import Trainer
     from tlgui.core.train.run_folder import write_run
     from tlgui.core.train.run_logs import EventLog, TensorBoardLog
-    from tlgui.core.validate import check_config, check_data, check_split_ratio
+    from tlgui.core.validate import check_data, check_split_ratio
 
     out = Path(args.out)
     config = replace(config, checkpoint_dir=str(out / "checkpoints"))

@@ -4,83 +4,19 @@ Each check raises :class:`~tlgui.core.errors.ValidationError` with one plain sen
 names the value and what is allowed; ``field`` says which setting it was.
 """
 
-import math
-import re
-from collections.abc import Iterable
-
+from tlgui.core.config import (
+    BRANCH_INITS,
+    BRANCH_MERGES,
+    MAX_SEED,
+    check_choice,
+    check_number,
+)
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import ValidationError
-from tlgui.core.train.train_events import TrainConfig, UnfreezeStep
-
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "cosine", "onecycle")
-SPREADS = ("two-groups", "geometric")
-AUGMENTS = ("auto", "none", "light", "strong")
-CACHES = ("auto", "on", "off")
-DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
-MAX_SEED = 2**63 - 1
-
-
-def _number(value: object, name: str, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False, integer: bool = False, field: str = "") -> None:
-    kind = "a whole number" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise ValidationError(f"{name} must be {kind}, not {value!r}", field)
-    if not math.isfinite(value):
-        raise ValidationError(f"{name} must be a finite number, not {value}", field)
-    if low is not None and (value <= low if low_open else value < low):
-        bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
-        raise ValidationError(f"{name} must be {bound}, not {value:g}", field)
-    if high is not None and value > high:
-        raise ValidationError(f"{name} must be at most {high:g}, not {value:g}", field)
-
-
-def _choice(value: object, name: str, allowed: Iterable[str], field: str = "") -> None:
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise ValidationError(f"{name} must be one of {', '.join(allowed)}, not {value!r}", field)
-
-
-def check_config(config: TrainConfig) -> None:
-    """Every training setting in range; raises ValidationError naming the first bad one."""
-    _number(config.epochs, "the number of epochs", low=1, high=100_000, integer=True,
-            field="epochs")
-    _number(config.batch_size, "the batch size", low=1, high=65_536, integer=True,
-            field="batch_size")
-    _number(config.lr, "the learning rate", low=0, low_open=True, field="lr")
-    _choice(config.optimizer, "the optimizer", OPTIMIZERS, "optimizer")
-    _number(config.momentum, "the momentum", low=0, high=0.999, field="momentum")
-    _number(config.weight_decay, "the weight decay", low=0, high=1, field="weight_decay")
-    _choice(config.schedule, "the schedule", SCHEDULES, "schedule")
-    _number(config.pretrained_lr_mult, "the pretrained learning-rate factor", low=0, high=100,
-            field="pretrained_lr_mult")
-    _choice(config.lr_spread, "the learning-rate spread", SPREADS, "lr_spread")
-    for pattern, factor in config.lr_multipliers.items():
-        _number(factor, f"the learning-rate multiplier of '{pattern}'", low=0, high=100,
-                field="lr_multipliers")
-    for step in config.unfreeze:
-        _number(step.epoch + 1, "an unfreezing epoch", low=1, high=config.epochs, integer=True,
-                field="unfreeze")
-        if step.what != "all":
-            _number(step.what, "the number of blocks to unfreeze", low=1, integer=True,
-                    field="unfreeze")
-    _choice(config.augment, "the augmentation", AUGMENTS, "augment")
-    _choice(config.cache, "the feature cache setting", CACHES, "cache")
-    if not isinstance(config.device, str) or not DEVICE_PATTERN.match(config.device):
-        raise ValidationError(f"the device must be auto, cpu, cuda, cuda:N or mps, not "
-                              f"{config.device!r}", "device")
-    _number(config.workers, "the number of data-loading workers", low=-1, high=64,
-            integer=True, field="workers")
-    _number(config.seed, "the seed", low=0, high=MAX_SEED, integer=True, field="seed")
-    _number(config.image_cache_mb, "the decoded-image cache size in MB", low=16,
-            high=10_000_000, integer=True, field="image_cache_mb")
-    if config.gpu_decode and not config.image_cache:
-        raise ValidationError("GPU JPEG decoding fills the decoded-image cache: turn the image "
-                              "cache on (--image-cache) as well", "gpu_decode")
 
 
 def check_split_ratio(ratio: float) -> None:
-    _number(ratio, "the split ratio", low=0, high=0.95, low_open=True, field="split_ratio")
+    check_number(ratio, "the split ratio", low=0, high=0.95, low_open=True, field="split_ratio")
 
 
 def check_data(index: DataIndex) -> None:
@@ -116,11 +52,11 @@ def check_data(index: DataIndex) -> None:
 
 
 def check_num_classes(value: object, name: str = "the number of classes") -> None:
-    _number(value, name, low=1, high=1_000_000, integer=True, field="num_classes")
+    check_number(value, name, low=1, high=1_000_000, integer=True, field="num_classes")
 
 
 def check_topk(value: object) -> None:
-    _number(value, "top-k", low=1, high=100_000, integer=True, field="topk")
+    check_number(value, "top-k", low=1, high=100_000, integer=True, field="topk")
 
 
 def parse_input_size(text: str) -> tuple[int, int, int]:
@@ -166,13 +102,13 @@ def check_operation(op: object, position: int = 1) -> None:
     if op["op"] == "replace_head" or op.get("num_classes") is not None:
         check_num_classes(op["num_classes"])
     if op["op"] == "load":
-        _number(op.get("seed", 0), "the recipe's seed", low=0, high=MAX_SEED, integer=True,
+        check_number(op.get("seed", 0), "the recipe's seed", low=0, high=MAX_SEED, integer=True,
                 field="seed")
         if op.get("input_size") is not None:
             parse_input_size("x".join(str(n) for n in op["input_size"]))
     if op["op"] == "branch":
-        _choice(op.get("init", "copy"), "the branch's init", ("copy", "fresh"), "branch")
-        _choice(op.get("merge", "concat"), "the branch's merge", ("concat", "sum", "mean"),
+        check_choice(op.get("init", "copy"), "the branch's init", BRANCH_INITS, "branch")
+        check_choice(op.get("merge", "concat"), "the branch's merge", BRANCH_MERGES,
                 "branch")
 
 
@@ -184,15 +120,3 @@ def check_recipe(ops: object) -> None:
                               "the model", "recipe")
     for position, op in enumerate(ops, start=1):
         check_operation(op, position)
-
-
-def parse_unfreeze(items: Iterable[str]) -> list[UnfreezeStep]:
-    """``EPOCH[:all|K]`` items (1-based epochs) into unfreezing steps."""
-    steps = []
-    for item in items:
-        epoch, _, what = item.partition(":")
-        if not epoch.isdigit() or int(epoch) < 1 or not (what.isdigit() or what in ("", "all")):
-            raise ValidationError(f"unfreezing steps look like 3:all or 5:2 (epoch:all or "
-                                  f"epoch:last K blocks), not '{item}'", "unfreeze")
-        steps.append(UnfreezeStep(int(epoch) - 1, int(what) if what.isdigit() else "all"))
-    return steps

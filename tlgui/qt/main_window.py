@@ -21,15 +21,15 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
 )
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.datasets import train_transform
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.heads import classifier_width
+from tlgui.core.model.loaded import LoadedModel
 from tlgui.core.model.tree import LayerTree
-from tlgui.core.model.zoo import LoadedModel
 from tlgui.core.project.history import UndoHistory
 from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.devices import describe, pick_device
-from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.actions import make_action
 from tlgui.qt.data.dataset_panel import DatasetPanel
 from tlgui.qt.layout import tabbed_docks

@@ -13,9 +13,8 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms as T
 
+from tlgui.core.config import AUGMENT_PRESETS
 from tlgui.core.data.image_check import open_rgb
-
-AUGMENT_PRESETS = ("none", "light", "strong")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from tlgui.core.data.data_index import VALID_NAMES, DataIndex
 from tlgui.core.data.datasets import ImageFiles, make_loader
 from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.errors import ValidationError
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 from tlgui.core.train.devices import pick_device
 
 

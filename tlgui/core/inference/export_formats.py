@@ -17,7 +17,7 @@ from tlgui import __version__
 from tlgui.core.data.datasets import describe_eval_transform
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_atomically
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 
 FORMATS = ("onnx", "torchscript", "script")
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt", "script": ".py"}

@@ -7,7 +7,7 @@ import torch
 from PIL import UnidentifiedImageError
 
 from tlgui.core.data.image_check import open_rgb
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 
 
 @torch.no_grad()

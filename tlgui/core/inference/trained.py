@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.heads import classifier_width
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 from tlgui.core.project.recipe import Experiment, build
 from tlgui.core.train import checkpoints
 

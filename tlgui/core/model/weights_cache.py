@@ -29,7 +29,7 @@ def fetch_torchvision_state_dict(weights_enum, spec: str, *, progress: bool = Tr
                 f"({path}) and downloading {weights_enum.url} failed ({exc}). Copy the file "
                 f"to {path}, or pass a local weights file: --weights path/to/{path.name}"
             ) from exc
-    from tlgui.core.model.checkpoint import read_state_dict
+    from tlgui.core.model.weight_files import read_state_dict
 
     return read_state_dict(path)
 

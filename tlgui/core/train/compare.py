@@ -16,13 +16,14 @@ from pathlib import Path
 
 import torch
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError, ValidationError, user_message
 from tlgui.core.project.recipe import build
 from tlgui.core.train import checkpoints
 from tlgui.core.train.engine import Trainer
 from tlgui.core.train.run_folder import write_json, write_run
-from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
+from tlgui.core.train.train_events import StopToken, TrainListener
 
 COLUMNS = ("model", "strategy", "params", "trainable_params", "train_seconds",
            "seconds_per_epoch", "inference_ms_batch1", "inference_ms_batch32",

@@ -10,13 +10,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tlgui.core.config import TrainConfig, check_config
 from tlgui.core.data.data_index import DataError, DataIndex
 from tlgui.core.data.datasets import make_loader
 from tlgui.core.data.image_cache import DecodedCache
 from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.model.freeze import set_train_mode, set_trainable, unfreeze_all
-from tlgui.core.model.weights import snapshot
+from tlgui.core.model.snapshots import snapshot
 from tlgui.core.train import checkpoints, distributed
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.feature_cache import find_cut
@@ -29,11 +30,10 @@ from tlgui.core.train.train_events import (
     FitResult,
     RunningTotals,
     StopToken,
-    TrainConfig,
     TrainListener,
     ValidationStats,
 )
-from tlgui.core.validate import check_config, check_data
+from tlgui.core.validate import check_data
 
 
 class NonFiniteLoss(TlguiError, RuntimeError):

@@ -20,7 +20,7 @@ from torch import fx, nn
 from tlgui.core.data.datasets import ImageFiles, make_loader
 from tlgui.core.errors import SurgeryError
 from tlgui.core.model.graph import ancestors, descendants, trace
-from tlgui.core.model.weights import tensor_sha256
+from tlgui.core.model.snapshots import tensor_sha256
 
 
 @dataclass

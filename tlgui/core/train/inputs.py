@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.batch_augment import BatchAugment, RandomRegion, crop_for
 from tlgui.core.data.datasets import (
     ImageFiles,
@@ -21,7 +22,6 @@ from tlgui.core.data.gpu_decode import fill_cache
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
 from tlgui.core.train import distributed
 from tlgui.core.train.feature_cache import CachedFeatures, CacheSplit, Features, compute_features
-from tlgui.core.train.train_events import TrainConfig
 
 Files = list[tuple[Path, int]]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from tlgui.core.model.freeze import frozen_modules
-from tlgui.core.model.weights import Snapshot, TensorDiff, diff, snapshot, summarize
+from tlgui.core.model.snapshots import Snapshot, TensorDiff, diff, snapshot, summarize
 
 
 def trainable_tensor_names(model: nn.Module) -> set[str]:

@@ -11,11 +11,8 @@ from fnmatch import fnmatchcase
 import torch
 from torch import nn
 
+from tlgui.core.config import OPTIMIZERS, SCHEDULES, SPREADS
 from tlgui.core.model.provenance import provenance
-
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "cosine", "onecycle")
-LR_SPREADS = ("two-groups", "geometric")
 
 
 def lr_factors(
@@ -32,8 +29,8 @@ def lr_factors(
     ``pretrained_mult`` at the first trainable top-level block to 1 at the last.
     ``multipliers`` (glob on parameter or layer names -> factor) apply on top.
     """
-    if spread not in LR_SPREADS:
-        raise ValueError(f"unknown learning-rate spread '{spread}'; choose {', '.join(LR_SPREADS)}")
+    if spread not in SPREADS:
+        raise ValueError(f"unknown learning-rate spread '{spread}'; choose {', '.join(SPREADS)}")
     origins = provenance(model)
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     blocks = list(dict.fromkeys(n.split(".")[0] for n in trainable))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
 from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import TrainConfig
 
 
 def write_json(path: Path, data: object) -> None:

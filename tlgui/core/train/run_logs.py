@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from tlgui.core.train.train_events import BatchStats, EpochStats, FitResult, TrainConfig, TrainListener
+from tlgui.core.config import TrainConfig
+from tlgui.core.train.train_events import BatchStats, EpochStats, FitResult, TrainListener
 
 BATCH_EVENT_INTERVAL_S = 1.0
 

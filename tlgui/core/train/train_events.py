@@ -1,4 +1,4 @@
-"""What a training run announces, its settings, and how to stop it.
+"""What a training run announces, and how to stop it.
 
 Listeners subclass :class:`TrainListener` and override what they need (no-op defaults).
 Every event carries plain numbers and strings, never live tensors, so a Qt worker can
@@ -7,54 +7,9 @@ forward them across threads.
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-
-@dataclass
-class UnfreezeStep:
-    """At ``epoch`` (0-based), unfreeze ``what``: "all", or the last ``k`` blocks as an int."""
-
-    epoch: int
-    what: str | int = "all"
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 5
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adamw"  # sgd | adam | adamw
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"  # constant | cosine | onecycle
-    pretrained_lr_mult: float = 0.1  # pretrained tensors learn this much slower than new ones
-    lr_spread: str = "two-groups"  # two-groups | geometric (first trainable block -> head)
-    lr_multipliers: dict[str, float] = field(default_factory=dict)  # glob on names -> factor
-    unfreeze: list[UnfreezeStep] = field(default_factory=list)
-    train_bn: bool = False
-    augment: str = "auto"  # auto | none | light | strong
-    cache: str = "auto"  # auto | on | off
-    cache_dir: str | None = None  # where large feature caches go; memory when None
-    device: str = "auto"
-    amp: bool = False
-    channels_last: bool = False
-    workers: int = -1  # DataLoader workers; -1: up to 4 on CUDA, none on the CPU
-    seed: int = 0
-    deterministic: bool = False  # torch.use_deterministic_algorithms (matters on CUDA)
-    image_cache: bool = False  # keep decoded, resized images on disk; augment batches as tensors
-    image_cache_dir: str | None = None  # default: ~/.cache/tlgui/decoded
-    image_cache_mb: int = 4096
-    gpu_decode: bool = False  # fill the image cache with JPEGs decoded on the GPU (CUDA)
-    checkpoint_dir: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        data["unfreeze"] = [UnfreezeStep(**step) for step in data.get("unfreeze", [])]
-        return cls(**data)
+from tlgui.core.config import TrainConfig
 
 
 @dataclass

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.errors import TlguiError
-from tlgui.core.model.zoo import known_names, weights_availability, weights_choices
+from tlgui.core.model.sources import known_names, weights_availability, weights_choices
 from tlgui.core.validate import parse_input_size
 
 FACTORY_WARNING = ("A Python factory runs the code in that file with your permissions. Open "

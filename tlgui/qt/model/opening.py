@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
-from tlgui.core.model.checkpoint import load_weights_file
+from tlgui.core.model.sources import WEIGHT_FILE_SUFFIXES
 from tlgui.core.model.tree import LayerTree
-from tlgui.core.model.zoo import WEIGHT_FILE_SUFFIXES
+from tlgui.core.model.weight_files import load_weights_file
 from tlgui.core.project.recipe import Experiment, build
 from tlgui.qt.train.training_form import DEMO_DATA
 

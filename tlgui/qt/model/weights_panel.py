@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 from torch import nn
 
-from tlgui.core.model.weights import Snapshot, TensorDiff, diff
+from tlgui.core.model.snapshots import Snapshot, TensorDiff, diff
 from tlgui.qt.columns import NamedColumns
 from tlgui.qt.layout import across, stacked
 

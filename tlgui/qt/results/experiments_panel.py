@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
-from tlgui.core.model.zoo import BUNDLED, known_names, weights_availability
+from tlgui.core.model.sources import is_model_name, suggested_names, weights_availability, works_offline
 from tlgui.core.train.compare import Grid, cell_name, load_rows, run_grid
-from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
+from tlgui.core.train.train_events import StopToken, TrainListener
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.results.results_panel import NumberItem
@@ -85,9 +86,8 @@ class ExperimentsPanel(QWidget):
         self.signals.batch.connect(lambda done, total: (self.cell_progress.setMaximum(total),
                                                         self.cell_progress.setValue(done)))
         self.models = QListWidget()
-        for name in [*BUNDLED, "builtin:cifar_net", "builtin:vgg64", "resnet18", "resnet50",
-                     "mobilenet_v3_large", "vgg16"]:
-            self._add_model(name, checked=name in BUNDLED)
+        for name in suggested_names():
+            self._add_model(name, checked=works_offline(name))
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("another model: a torchvision name or timm:<name>, Enter")
         self.extra.returnPressed.connect(self._add_extra)
@@ -157,7 +157,7 @@ class ExperimentsPanel(QWidget):
 
     def _add_extra(self) -> None:
         name = self.extra.text().strip()
-        if name and (name in known_names() or name.startswith("timm:")):
+        if name and is_model_name(name):
             self._add_model(name, checked=True)
             self.extra.clear()
         elif name:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from tlgui.core.data.data_index import image_paths
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.predict import predict_files, write_csv
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.results.results_panel import thumbnail
 from tlgui.qt.workers import BackgroundCall
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.evaluate import EvalReport, evaluate
-from tlgui.core.model.zoo import LoadedModel
+from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.data.augment_preview import ImageDialog
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.workers import BackgroundCall

@@ -6,9 +6,9 @@ from pathlib import Path
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.errors import TlguiError
 from tlgui.core.train.run_folder import export_plan
-from tlgui.core.train.train_events import TrainConfig
 from tlgui.qt.actions import make_action
 from tlgui.qt.train.run_follower import RunFollower
 

@@ -16,17 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.train.train_events import TrainConfig
-from tlgui.core.validate import check_config, parse_unfreeze
+from tlgui.core.config import TrainConfig, check_config, choices_of, help_of, parse_unfreeze
 
 DEMO_DATA = Path(__file__).resolve().parents[3] / "resources" / "hymenoptera_demo"
 
 
-def _combo(items: tuple[str, ...], current: str, tip: str) -> QComboBox:
+def _combo(name: str, defaults: TrainConfig) -> QComboBox:
+    """A combo box of a TrainConfig field's choices, as ``tlgui.core.config`` lists them."""
     box = QComboBox()
-    box.addItems(list(items))
-    box.setCurrentText(current)
-    box.setToolTip(tip)
+    box.addItems(list(choices_of(name)))
+    box.setCurrentText(getattr(defaults, name))
+    box.setToolTip(help_of(name))
     return box
 
 
@@ -77,21 +77,17 @@ class TrainingForm(QWidget):
 
         self.epochs = QSpinBox(minimum=1, maximum=1000, value=defaults.epochs)
         self.batch_size = QSpinBox(minimum=1, maximum=4096, value=defaults.batch_size)
-        self.optimizer = _combo(("adamw", "adam", "sgd"), defaults.optimizer,
-                                "SGD uses momentum 0.9; no weight decay on norms and biases")
+        self.optimizer = _combo("optimizer", defaults)
         self.lr = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=10.0, singleStep=1e-4,
                                  value=defaults.lr)
         self.pretrained_mult = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0,
                                               singleStep=0.05, value=defaults.pretrained_lr_mult)
         self.pretrained_mult.setToolTip("pretrained layers learn this much slower than new ones")
-        self.spread = _combo(("two-groups", "geometric"), defaults.lr_spread,
-                             "geometric: rates rise from the first trainable block to the head")
-        self.schedule = _combo(("cosine", "onecycle", "constant"), defaults.schedule,
-                               "learning-rate schedule over the batches")
+        self.spread = _combo("lr_spread", defaults)
+        self.schedule = _combo("schedule", defaults)
         self.unfreeze = QLineEdit()
         self.unfreeze.setPlaceholderText("e.g. 3:all or 3:2 5:all (epoch:all|last K blocks)")
-        self.device = _combo(("auto", "cpu", "cuda", "mps"), defaults.device,
-                             "auto picks CUDA, then Apple MPS, then the CPU")
+        self.device = _combo("device", defaults)
         self.amp = QCheckBox("mixed precision")
         self.amp.setToolTip("bf16 (or fp16) autocast on CUDA; ignored elsewhere")
         self.channels_last = QCheckBox("channels-last")
@@ -107,10 +103,8 @@ class TrainingForm(QWidget):
                                    "before the first epoch")
         self.gpu_decode.setEnabled(False)
         self.image_cache.toggled.connect(self._image_cache_toggled)
-        self.cache = _combo(("auto", "on", "off"), defaults.cache,
-                            "compute the frozen part once per image and train only the rest")
-        self.augment = _combo(("auto", "none", "light", "strong"), defaults.augment,
-                              "auto: none when features can be cached, else light")
+        self.cache = _combo("cache", defaults)
+        self.augment = _combo("augment", defaults)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=defaults.seed)
         self.seed.setToolTip("governs everything random: the split, shuffling, augmentation, "
                              "dropout, and a new head or branch of a model opened afterwards")

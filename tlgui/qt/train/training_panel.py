@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 )
 from torch import nn
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex, index_folder
 from tlgui.core.errors import TlguiError
-from tlgui.core.train.train_events import TrainConfig
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.train.training_form import TrainingForm

@@ -7,10 +7,11 @@ import time
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from torch import nn
 
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
-from tlgui.core.model.weights import diff
+from tlgui.core.model.snapshots import diff
 from tlgui.core.train.engine import Trainer
-from tlgui.core.train.train_events import StopToken, TrainConfig, TrainListener
+from tlgui.core.train.train_events import StopToken, TrainListener
 
 BATCH_SIGNAL_INTERVAL_S = 0.1
 
