@@ -36,7 +36,7 @@ from tlgui.core.data.datasets import (  # noqa: E402
 )
 from tlgui.core.data.gpu_decode import fill_cache  # noqa: E402
 from tlgui.core.data.image_cache import DecodedCache, ResizeSpec  # noqa: E402
-from tlgui.core.project.recipe import build  # noqa: E402
+from tlgui.core.model.recipe import build  # noqa: E402
 from tlgui.core.train.engine import Trainer  # noqa: E402
 from tlgui.core.train.train_events import TrainListener
 

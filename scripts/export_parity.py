@@ -14,7 +14,7 @@ import torch
 from tlgui.core.data.image_check import open_rgb
 from tlgui.core.inference.export_formats import export_model, preprocessing
 from tlgui.core.model.loaded import LoadedModel
-from tlgui.core.project.recipe import build
+from tlgui.core.model.recipe import build
 from tlgui.onnx_predict import predict, preprocess
 
 ROOT = Path(__file__).resolve().parent.parent

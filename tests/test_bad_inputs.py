@@ -12,8 +12,8 @@ import torch
 from safetensors.torch import save_file
 
 from tlgui.cli import main
+from tlgui.core.model.recipe import build
 from tlgui.core.project.project import Project, ProjectError, load_project, save_project
-from tlgui.core.project.recipe import build
 from tlgui.core.train import checkpoints
 
 from . import bad_inputs as bad

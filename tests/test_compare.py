@@ -8,9 +8,9 @@ import pytest
 from tlgui.cli import main
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import index_folder
-from tlgui.core.inference.trained import load_trained
-from tlgui.core.project.recipe import build
-from tlgui.core.train.compare import COLUMNS, Grid, cell_recipe, load_rows, run_grid
+from tlgui.core.model.recipe import build
+from tlgui.core.project.trained import load_trained
+from tlgui.core.runs.grid import COLUMNS, Grid, cell_recipe, load_rows, run_grid
 from tlgui.core.train.train_events import StopToken
 
 from .helpers import make_image_folder

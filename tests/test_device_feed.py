@@ -114,7 +114,7 @@ def test_training_with_crops_resized_on_the_device(augment, tmp_path, monkeypatc
     """What a GPU run does with the image cache, run on the CPU."""
     from tlgui.core.config import TrainConfig
     from tlgui.core.data.data_index import index_folder
-    from tlgui.core.project.recipe import build
+    from tlgui.core.model.recipe import build
     from tlgui.core.train import inputs
     from tlgui.core.train.engine import Trainer
     from tlgui.core.train.train_events import TrainListener

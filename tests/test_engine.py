@@ -8,7 +8,7 @@ import torch
 from tlgui.core import load_model, replace_head
 from tlgui.core.config import TrainConfig, UnfreezeStep
 from tlgui.core.data.data_index import index_folder
-from tlgui.core.project.recipe import build
+from tlgui.core.model.recipe import build
 from tlgui.core.train.engine import Trainer
 from tlgui.core.train.train_events import StopToken, TrainListener
 

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from tlgui.core.config import TrainConfig
+from tlgui.core.model.recipe import build
 from tlgui.core.project.export import export_script
-from tlgui.core.project.recipe import build
 
 from .helpers import make_image_folder
 

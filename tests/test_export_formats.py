@@ -12,7 +12,7 @@ from tlgui.cli import main
 from tlgui.core.data.image_check import open_rgb
 from tlgui.core.inference.export_formats import export_model
 from tlgui.core.model.loaded import LoadedModel
-from tlgui.core.project.recipe import build
+from tlgui.core.model.recipe import build
 from tlgui.onnx_predict import predict as onnx_predict
 
 from .conftest import DEMO_DATA

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from tlgui.core import NoMatchError
+from tlgui.core.model.recipe import build
 from tlgui.core.project.history import UndoHistory, describe
-from tlgui.core.project.recipe import build
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.data.gpu_decode import fill_cache
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
-from tlgui.core.project.recipe import build
+from tlgui.core.model.recipe import build
 from tlgui.core.train.engine import Trainer
 from tlgui.core.train.train_events import TrainListener
 

@@ -37,3 +37,37 @@ def test_signal_emit_keeps_bool_reference_counts():
     for _ in range(200):
         emitter.ping.emit("x")
     assert sys.getrefcount(True) >= before - 5
+
+
+# Lower layers first; a package may import only packages of a lower layer (see
+# docs/ARCHITECTURE.md), so no two core packages can import each other.
+LAYERS = {"errors": 0, "files": 1, "config": 1, "data": 2, "validate": 3, "model": 4,
+          "train": 5, "runs": 6, "inference": 6, "project": 7}
+
+
+def core_imports() -> dict[tuple[str, str], str]:
+    """(importing package, imported package) -> one file that does it, over tlgui/core."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "tlgui" / "core"
+    edges = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        package = parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tlgui.core."):
+                target = node.module.split(".")[2]
+                if target != package:
+                    edges.setdefault((package, target), str(path.relative_to(root)))
+    return edges
+
+
+def test_core_packages_import_only_lower_layers():
+    edges = core_imports()
+    assert ("train", "model") in edges  # the scan sees real imports
+    unknown = {p for edge in edges for p in edge} - set(LAYERS)
+    assert not unknown, f"packages without a layer in LAYERS: {unknown}"
+    upward = [f"{where}: {a} imports {b}" for (a, b), where in edges.items()
+              if LAYERS[b] >= LAYERS[a]]
+    assert not upward, "imports that go up or sideways:\n" + "\n".join(upward)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from tlgui.core.config import TrainConfig
+from tlgui.core.model.recipe import build
 from tlgui.core.model.snapshots import snapshot
 from tlgui.core.project.project import Project, ProjectError, load_project, save_project
-from tlgui.core.project.recipe import build
 
 
 def experiment():

@@ -9,8 +9,8 @@ from torch import nn
 from tlgui.cli import main
 from tlgui.core import add_parallel_branch
 from tlgui.core.errors import InputSizeError
+from tlgui.core.model.recipe import build
 from tlgui.core.model.tree import LayerTree, find_input_size
-from tlgui.core.project.recipe import build
 
 from .bad_inputs import tutorial_net_file
 from .helpers import make_image_folder

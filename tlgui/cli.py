@@ -154,7 +154,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from tlgui.core.data.data_index import image_paths
     from tlgui.core.inference.predict import predict_files, write_csv
-    from tlgui.core.inference.trained import is_trained_source, load_trained
+    from tlgui.core.project.trained import is_trained_source, load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
@@ -179,19 +179,15 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from tlgui.core.data.data_index import index_folder
-    from tlgui.core.errors import ValidationError
     from tlgui.core.inference.evaluate import evaluate
-    from tlgui.core.inference.trained import load_trained
+    from tlgui.core.project.trained import load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
     trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
-    folder = args.data or trained.data_folder
-    if not folder:
-        raise ValidationError(f"{args.source} does not say which data it was trained on; give "
-                              "--data DIR", "data")
-    report = evaluate(trained.loaded, index_folder(folder), args.split, k=args.topk)
+    data = trained.data_index(args.data)
+    folder = data.root
+    report = evaluate(trained.loaded, data, args.split, k=args.topk)
     if args.json:
         print(json.dumps({"source": str(args.source), "checkpoint": trained.checkpoint,
                           "data": str(folder), **report.as_dict()}, indent=1))
@@ -205,17 +201,17 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tlgui.core.config import TrainConfig
+    from tlgui.core.errors import TlguiError
+    from tlgui.core.files import write_atomically
     from tlgui.core.inference.export_formats import export_model
-    from tlgui.core.inference.trained import load_trained
     from tlgui.core.project.export import export_script
+    from tlgui.core.project.trained import load_trained
 
     trained = load_trained(args.source, checkpoint=args.checkpoint, trust_code=args.trust_code)
     if args.format == "script":
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(export_script(trained.experiment, TrainConfig.from_dict(trained.config),
-                                     out.name))
-        written = [out]
+        text = export_script(trained.experiment, TrainConfig.from_dict(trained.config), out.name)
+        written = [write_atomically(out, lambda temp: Path(temp).write_text(text), TlguiError)]
     else:
         written = export_model(trained.loaded, args.format, args.out)
     for path in written:

@@ -26,7 +26,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from tlgui.core.config import check_config, config_from_args
     from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
-    from tlgui.core.train.compare import TABLE_HEADER, Grid, check_strategy, format_row, load_rows, run_grid
+    from tlgui.core.runs.grid import TABLE_HEADER, Grid, check_strategy, format_row, load_rows, run_grid
     from tlgui.core.validate import check_data, check_split_ratio
 
     out = Path(args.out)

@@ -5,7 +5,6 @@ Nothing here imports torch at module level, so that ``tlgui`` can show its windo
 import argparse
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from tlgui.core.config import PRESETS, add_config_arguments
@@ -96,7 +95,7 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 def run_train(args: argparse.Namespace) -> int:
     from tlgui.core.config import check_config, config_from_args, parse_unfreeze
-    from tlgui.core.train.run_folder import load_plan
+    from tlgui.core.runs.record import load_plan
 
     out = Path(args.out)
     if args.plan:
@@ -112,26 +111,19 @@ def run_train(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, experiment, config) -> int:
     """Check everything, build the model (unless a plan brought it), train, write the run."""
     from tlgui.cli_progress import TextProgress
-    from tlgui.core.config import check_config
     from tlgui.core.data.data_index import index_folder
     from tlgui.core.errors import ValidationError
     from tlgui.core.model.heads import classifier_width
-    from tlgui.core.project.recipe import build
-    from tlgui.core.train import checkpoints, distributed
-    from tlgui.core.train.engine import Trainer
-    from tlgui.core.train.run_folder import write_run
-    from tlgui.core.train.run_logs import EventLog, TensorBoardLog
-    from tlgui.core.validate import check_data, check_split_ratio
+    from tlgui.core.model.recipe import build
+    from tlgui.core.runs.service import check_run_folder, train_run
+    from tlgui.core.train import distributed
+    from tlgui.core.train.run_logs import TensorBoardLog
+    from tlgui.core.validate import check_split_ratio
 
     out = Path(args.out)
-    config = replace(config, checkpoint_dir=str(out / "checkpoints"))
-    check_config(config)
+    check_run_folder(out)
     check_split_ratio(args.split_ratio)
-    resume = Path(args.resume) / "checkpoints" if args.resume else None
-    if resume is not None:
-        checkpoints.load(resume)  # a plain error now rather than after loading the model
     data = index_folder(args.data, split_ratio=args.split_ratio, seed=config.seed)
-    check_data(data)
     for warning in data.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if experiment is None:
@@ -139,31 +131,30 @@ def _train(args: argparse.Namespace, experiment, config) -> int:
     elif classifier_width(experiment.model) != len(data.classes):
         raise ValidationError(f"the exported model has {classifier_width(experiment.model)} "
                               f"outputs but {args.data} has {len(data.classes)} classes", "data")
-    out.mkdir(parents=True, exist_ok=True)
     ranks = distributed.from_env()
-    listeners = [TextProgress(), EventLog(out / "events.jsonl")] if ranks.writes else []
-    trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
-                      listeners=listeners, original=experiment.original)
-    if ranks.writes and not args.no_tensorboard:
-        trainer.listeners.append(TensorBoardLog(out / "tb", experiment.model,
-                                                experiment.loaded.input_size,
-                                                lambda: trainer.optimizer.param_groups))
+
+    def tensorboard(trainer):
+        if args.no_tensorboard:
+            return []
+        return [TensorBoardLog(out / "tb", experiment.model, experiment.loaded.input_size,
+                               lambda: trainer.optimizer.param_groups)]
+
+    trainer = None
     try:
-        result = trainer.fit(resume_from=resume)
-        if ranks.writes:
-            write_run(out, experiment, data, trainer)
+        trainer = train_run(out, experiment, data, config,
+                            listeners=[TextProgress()] if ranks.writes else [],
+                            resume=args.resume, writes=ranks.writes, more_listeners=tensorboard)
     finally:
-        if trainer.result.error is not None and ranks.enabled:
+        if trainer is not None and trainer.result.error is not None and ranks.enabled:
             # leave at once: torchrun then ends the other ranks instead of letting them wait
             print(f"tlgui: error (rank {ranks.rank}): {trainer.result.error}", file=sys.stderr)
             sys.stderr.flush()
             os._exit(1)
         distributed.finish()
-    if result.error:
-        print(f"tlgui: error: {result.error}", file=sys.stderr)
+    if trainer.result.error:
+        print(f"tlgui: error: {trainer.result.error}", file=sys.stderr)
         return 1
     if trainer.ranks_identical is False:
         print("tlgui: error: the ranks ended with different models", file=sys.stderr)
         return 3
     return 0 if trainer.integrity is None or trainer.integrity.passed else 3
-

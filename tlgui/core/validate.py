@@ -43,12 +43,6 @@ def check_data(index: DataIndex) -> None:
         raise ValidationError(
             f"the class folder(s) {', '.join(empty)} in {index.root} hold no training images; "
             "add images or remove the folder", "data")
-    missing = [str(path) for samples in index.splits.values() for path, _ in samples
-               if index.layout == "csv" and not path.is_file()]
-    if missing:
-        raise ValidationError(
-            f"{len(missing)} listed image file(s) do not exist, for example {missing[0]}",
-            "data")
 
 
 def check_num_classes(value: object, name: str = "the number of classes") -> None:

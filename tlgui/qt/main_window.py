@@ -26,9 +26,9 @@ from tlgui.core.data.datasets import train_transform
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.heads import classifier_width
 from tlgui.core.model.loaded import LoadedModel
+from tlgui.core.model.recipe import Experiment
 from tlgui.core.model.tree import LayerTree
 from tlgui.core.project.history import UndoHistory
-from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.qt.actions import make_action
 from tlgui.qt.data.dataset_panel import DatasetPanel
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(lambda: logging.getLogger("tlgui").removeHandler(bridge))
         self.training.run_started.connect(self._watch_weights)
         self.results = ResultsPanel(source=lambda: (self.current_model(),
-                                                    self.training.form.data_folder()))
+                                                    self.training.evaluation_data))
         self.predict = PredictPanel(source=self.current_model)
         self.experiments = ExperimentsPanel(
             settings=lambda: (self.training.form.config(), self.training.form.data_folder()))

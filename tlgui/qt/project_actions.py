@@ -8,9 +8,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.inference.trained import load_trained
 from tlgui.core.project.export import export_script
 from tlgui.core.project.project import Project, load_project, save_project
+from tlgui.core.project.trained import load_trained
 from tlgui.qt.actions import make_action
 from tlgui.qt.workers import BackgroundCall
 

@@ -6,6 +6,7 @@ CSV of ``path,label`` rows.
 """
 
 import csv
+import hashlib
 import os
 import random
 from dataclasses import dataclass, field
@@ -31,6 +32,18 @@ class DataIndex:
     classes: list[str]
     splits: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    split_ratio: float | None = None  # layout "split": the held-out share and its seed
+    seed: int | None = None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every (split, file, class) triple: two indexes with the same
+        fingerprint hold the same files in the same splits with the same labels."""
+        digest = hashlib.sha256()
+        for split in sorted(self.splits):
+            for path, label in self.splits[split]:
+                digest.update(f"{split}\0{path}\0{self.classes[label]}\n".encode(
+                    "utf-8", "surrogateescape"))
+        return digest.hexdigest()
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per split, the number of files per class name."""
@@ -118,7 +131,8 @@ def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
         )
     classes = sorted(per_class)
     rng = random.Random(seed)
-    index = DataIndex(root=root, layout="split", classes=classes, splits={"train": [], "valid": []})
+    index = DataIndex(root=root, layout="split", classes=classes, splits={"train": [], "valid": []},
+                      split_ratio=ratio, seed=seed)
     for label, name in enumerate(classes):
         files = list(per_class[name])
         rng.shuffle(files)
@@ -130,15 +144,26 @@ def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
 
 
 def _index_csv(path: Path) -> DataIndex:
+    """Rows ``path,label[,split]``; a row without a label is refused with its line number,
+    and rows naming files that do not exist are reported with theirs."""
     rows: list[tuple[Path, str, str]] = []
+    missing: list[str] = []
     with path.open(newline="", errors="replace") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             if not row or row[0].startswith("#") or (number == 1 and row[0].lower() == "path"):
                 continue
-            if len(row) < 2:
-                raise DataError(f"{path}:{number}: expected 'path,label[,split]', got {row}")
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                what = "file" if len(row) < 1 or not row[0].strip() else "label"
+                raise DataError(f"{path}, line {number}: the row has no {what} (rows are "
+                                f"path,label[,split])")
             split = row[2].strip() if len(row) > 2 and row[2].strip() else "train"
-            rows.append((path.parent / row[0].strip(), row[1].strip(), split))
+            file = path.parent / row[0].strip()
+            if not file.is_file():
+                missing.append(f"line {number}: {row[0].strip()}")
+            rows.append((file, row[1].strip(), split))
+    if missing:
+        shown = "; ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise DataError(f"{path}: {len(missing)} row(s) name files that do not exist ({shown})")
     classes = sorted({label for _, label, _ in rows})
     index = DataIndex(root=path, layout="csv", classes=classes)
     for file, label, split in rows:

@@ -53,7 +53,7 @@ class DecodedCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.spec = spec
         self.max_bytes = max_bytes
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.damaged = 0
         self._written = 0
 
     def key(self, path: Path) -> str:
@@ -68,10 +68,14 @@ class DecodedCache:
         """H x W x 3 uint8: from the cache, or decoded, resized and stored now."""
         try:
             pixels = np.load(self.entry(path), mmap_mode="r")
-            self.hits += 1
-            return pixels
-        except (FileNotFoundError, ValueError, OSError):
+            if pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3:
+                self.hits += 1
+                return pixels
+            self.damaged += 1
+        except FileNotFoundError:
             pass
+        except (ValueError, OSError):  # truncated or overwritten: decoded and stored again
+            self.damaged += 1
         self.misses += 1
         pixels = np.asarray(resize_shorter(open_rgb(path), self.spec), dtype=np.uint8)
         self.put(path, pixels)

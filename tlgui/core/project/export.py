@@ -9,8 +9,8 @@ import json
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.model.heads import find_classifier
+from tlgui.core.model.recipe import Experiment
 from tlgui.core.model.sources import model_script
-from tlgui.core.project.recipe import Experiment
 from tlgui.core.train.optim import lr_factors, param_groups
 
 HEADER = '''"""Exported by tlgui: {spec} ({weights} weights). Run: python {name} DATA_DIR [EPOCHS]"""

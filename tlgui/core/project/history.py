@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from tlgui.core.project.recipe import Experiment, apply
+from tlgui.core.model.recipe import Experiment, apply
 
 STRUCTURAL = ("replace_head", "branch")
 

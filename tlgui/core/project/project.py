@@ -18,8 +18,8 @@ from tlgui import __version__
 from tlgui.core.config import TrainConfig
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_atomically
+from tlgui.core.model.recipe import Experiment, build
 from tlgui.core.model.snapshots import tensor_sha256
-from tlgui.core.project.recipe import Experiment, build
 
 FORMAT = 1
 MAX_MEMBER_BYTES = 8 * 2**30  # the largest weights we expect, uncompressed

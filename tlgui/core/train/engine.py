@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from tlgui.core.config import TrainConfig, check_config
+from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataError, DataIndex
 from tlgui.core.data.datasets import make_loader
 from tlgui.core.data.image_cache import DecodedCache
@@ -41,7 +41,8 @@ class NonFiniteLoss(TlguiError, RuntimeError):
 
 
 class Trainer:
-    """Trains ``model`` on ``data`` with ``config``; listeners hear every event."""
+    """Trains ``model`` on ``data`` with ``config`` (checked by the caller, once, with
+    ``check_config``); listeners hear every event."""
 
     def __init__(self, model: nn.Module, data: DataIndex, eval_transform, config: TrainConfig,
                  *, listeners: list[TrainListener] | tuple = (), stop: StopToken | None = None,
@@ -53,7 +54,6 @@ class Trainer:
         self.listeners = list(listeners)
         self.stop = stop or StopToken()
         self.original = original
-        check_config(config)
         check_data(data)
         self.ranks = distributed.from_env()  # one process, or one of torchrun's
         self.device = distributed.device_for(self.ranks, pick_device(config.device))

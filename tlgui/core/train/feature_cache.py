@@ -8,6 +8,8 @@ the model's own modules, so training the head trains the model.
 
 import hashlib
 import json
+import shutil
+import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +133,7 @@ def compute_features(
     workers: int = 0, amp_dtype: torch.dtype | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int, int], None] = lambda done, total: None,
+    say: Callable[[str], None] = lambda text: None,
 ) -> tuple[Features, bool]:
     """Features for every file (memory, or ``cache_dir`` on disk); True when reused.
     ``workers`` decode in parallel; ``amp_dtype`` runs the frozen part in mixed precision
@@ -140,9 +143,12 @@ def compute_features(
         _MEMORY.move_to_end(key)
         return _MEMORY[key], True
     folder = Path(cache_dir) / key if cache_dir else None
-    if folder is not None and (folder / "meta.json").is_file():
-        found = Features(np.load(folder / "values.npy", mmap_mode="r"), np.load(folder / "ok.npy"))
-        return _remember(key, found), True
+    if folder is not None and folder.exists():
+        found = _load(folder, len(files))
+        if found is not None:
+            return _remember(key, found), True
+        say(f"the feature cache {folder} is damaged; computing the features again")
+        shutil.rmtree(folder, ignore_errors=True)
     modes = {m: m.training for m in split.prefix.modules()}
     split.prefix.eval()
     split.prefix.to(memory_format=torch.channels_last)  # 1.7x faster convolutions on a CPU
@@ -188,14 +194,47 @@ def _remember(key: str, features: Features) -> Features:
     return features
 
 
+CACHE_FILES = ("values.npy", "ok.npy")
+
+
+def _checksum(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def _save(folder: Path, features: Features, cut: str, count: int) -> None:
-    """Write atomically: into a temporary folder, then rename it into place."""
-    temp = folder.with_name(folder.name + ".tmp")
-    temp.mkdir(parents=True, exist_ok=True)
-    np.save(temp / "values.npy", np.asarray(features.values))
-    np.save(temp / "ok.npy", features.ok)
-    (temp / "meta.json").write_text(json.dumps({"cut": cut, "files": count}))
-    temp.rename(folder)
+    """Write atomically: into a temporary folder, then rename it into place; ``meta.json``
+    (written last) holds each file's size and SHA-256."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=folder.name + ".tmp"))
+    try:
+        np.save(temp / "values.npy", np.asarray(features.values))
+        np.save(temp / "ok.npy", features.ok)
+        sums = {name: {"bytes": (temp / name).stat().st_size, "sha256": _checksum(temp / name)}
+                for name in CACHE_FILES}
+        (temp / "meta.json").write_text(json.dumps({"cut": cut, "files": count, "sums": sums}))
+        temp.rename(folder)
+    except OSError:
+        shutil.rmtree(temp, ignore_errors=True)  # a full disk: train from memory
+        if not folder.exists():
+            raise
+
+
+def _load(folder: Path, count: int) -> Features | None:
+    """The cached features when every file is whole (sizes and checksums as written),
+    else None: a damaged cache is rebuilt, never trusted."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        for name in CACHE_FILES:
+            expected = meta["sums"][name]
+            if (folder / name).stat().st_size != expected["bytes"] \
+                    or _checksum(folder / name) != expected["sha256"]:
+                return None
+        found = Features(np.load(folder / "values.npy", mmap_mode="r"),
+                         np.load(folder / "ok.npy"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found if meta.get("files") == count == len(found.ok) == len(found.values) else None
 
 
 class CachedFeatures(torch.utils.data.Dataset):

@@ -92,7 +92,7 @@ def feature_inputs(split: CacheSplit, train: Files, valid: Files, eval_transform
         features, reused = compute_features(
             split, files, eval_transform, device=device, batch_size=max(config.batch_size, 64),
             cache_dir=config.cache_dir, workers=workers, amp_dtype=amp_dtype,
-            should_stop=should_stop)
+            should_stop=should_stop, say=say)
         if shared and ranks.writes:
             distributed.barrier(ranks)
         say(f"{'reused' if reused else 'computed'} cached features for {len(files)} {name} "

@@ -7,10 +7,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
+from tlgui.core.model.recipe import Experiment, build
 from tlgui.core.model.sources import WEIGHT_FILE_SUFFIXES
 from tlgui.core.model.tree import LayerTree
 from tlgui.core.model.weight_files import load_weights_file
-from tlgui.core.project.recipe import Experiment, build
 from tlgui.qt.train.training_form import DEMO_DATA
 
 

@@ -28,7 +28,7 @@ from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.sources import is_model_name, suggested_names, weights_availability, works_offline
-from tlgui.core.train.compare import Grid, cell_name, load_rows, run_grid
+from tlgui.core.runs.grid import Grid, cell_name, load_rows, run_grid
 from tlgui.core.train.train_events import StopToken, TrainListener
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.evaluate import EvalReport, evaluate
 from tlgui.core.model.loaded import LoadedModel
@@ -32,7 +32,8 @@ from tlgui.qt.workers import BackgroundCall
 MAX_LABELLED_CELLS = 400  # beyond 20 x 20 classes, numbers in cells would be unreadable
 THUMB = 112
 
-Source = Callable[[], tuple[LoadedModel, str]]  # (the model with class names, data folder)
+# (the model with class names, a function giving the data to evaluate, run off the GUI thread)
+Source = Callable[[], tuple[LoadedModel, Callable[[], DataIndex]]]
 
 
 class NumberItem(QTableWidgetItem):
@@ -117,14 +118,14 @@ class ResultsPanel(QWidget):
         if self.source is None or (self._call is not None and self._call.running):
             return None
         try:
-            loaded, folder = self.source()
+            loaded, data = self.source()
         except TlguiError as exc:
             self.status.setText(str(exc))
             return None
         split = self.split.currentText()
         self.status.setText(f"Evaluating on {split} …")
         self.evaluate_button.setEnabled(False)
-        self._call = BackgroundCall(lambda: evaluate(loaded, index_folder(folder), split), self)
+        self._call = BackgroundCall(lambda: evaluate(loaded, data(), split), self)
         self._call.done.connect(self.show_report)
         self._call.failed.connect(self._failed)
         self._call.start()

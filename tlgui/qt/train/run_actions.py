@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.errors import TlguiError
-from tlgui.core.train.run_folder import export_plan
+from tlgui.core.runs.record import export_plan
 from tlgui.qt.actions import make_action
 from tlgui.qt.train.run_follower import RunFollower
 

@@ -65,6 +65,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.provider = provider
         self.run: TrainingRun | None = None
+        self.trained_on: DataIndex | None = None
         self.form = TrainingForm()
         self.start_button = QPushButton("Start training")
         self.start_button.setShortcut("Ctrl+Return")
@@ -137,6 +138,14 @@ class TrainingPanel(QWidget):
             raise TlguiError("choose a data folder first")
         return index_folder(folder, seed=self.form.seed.value())
 
+    def evaluation_data(self) -> DataIndex:
+        """The split the last run trained on, when the form still names its folder (so a
+        held-out image is never one it trained on); else the folder as the form sets it."""
+        trained_on = self.trained_on
+        if trained_on is not None and str(trained_on.root) == self.form.data_folder():
+            return trained_on
+        return self.load_data()
+
     def start(self) -> None:
         if self.is_running() or self.provider is None:
             return
@@ -170,10 +179,11 @@ class TrainingPanel(QWidget):
         self.form.setEnabled(False)
         self.status.setText("Starting…")
         self.classes = list(data.classes)
+        self.trained_on = data
         self.say(f"training on {data.root}: {len(data.classes)} classes, "
                  + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
+        self.run_started.emit()  # before the thread starts: a run that fails at once still pairs
         self.run.start()
-        self.run_started.emit()
 
     def stop(self) -> None:
         if self.run is not None and self.is_running():

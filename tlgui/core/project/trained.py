@@ -8,11 +8,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.data_index import DataIndex, index_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.heads import classifier_width
 from tlgui.core.model.loaded import LoadedModel
-from tlgui.core.project.recipe import Experiment, build
+from tlgui.core.model.recipe import Experiment, build
+from tlgui.core.runs.record import SPLIT_FILE, read_split
 from tlgui.core.train import checkpoints
 
 CHECKPOINTS = ("best", "last")
@@ -36,6 +37,18 @@ class Trained:
     @property
     def classes(self) -> list[str]:
         return self.loaded.class_names
+
+    def data_index(self, folder: str | None = None) -> DataIndex:
+        """The data to evaluate on: the run's recorded split, exactly (never re-derived), or
+        ``folder`` indexed as it is now when another folder is named."""
+        same = folder is None or Path(folder).resolve() == Path(self.data_folder).resolve()
+        if same and (self.source / SPLIT_FILE).is_file():
+            return read_split(self.source)
+        chosen = self.data_folder if folder is None else folder
+        if not chosen:
+            raise TrainedModelError(f"{self.source} does not say which data it was trained "
+                                    "on; give --data DIR")
+        return index_folder(chosen, seed=int(self.config.get("seed", 0)))
 
 
 def is_trained_source(text: str) -> bool:

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import torch
 
-from tlgui.core.config import TrainConfig
+from tlgui.core.config import TrainConfig, check_config
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError, ValidationError, user_message
-from tlgui.core.project.recipe import build
-from tlgui.core.train import checkpoints
-from tlgui.core.train.engine import Trainer
-from tlgui.core.train.run_folder import write_json, write_run
+from tlgui.core.model.recipe import build
+from tlgui.core.runs.record import write_json
+from tlgui.core.runs.service import train_run
 from tlgui.core.train.train_events import StopToken, TrainListener
 
 COLUMNS = ("model", "strategy", "params", "trainable_params", "train_seconds",
@@ -117,6 +116,7 @@ def run_grid(grid: Grid, data: DataIndex, *, stop: StopToken | None = None,
              on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """Train every cell not done yet, in order; a failing cell is recorded with its reason and
     the next one runs. Stopping ends after the cell in progress stops (it resumes later)."""
+    check_config(grid.config)
     for strategy in grid.strategies:
         check_strategy(strategy)
     stop = stop or StopToken()
@@ -144,7 +144,7 @@ def run_cell(model: str, strategy: str, grid: Grid, data: DataIndex, cache_dir: 
     row: dict = dict.fromkeys(COLUMNS)
     row.update(model=model, strategy=strategy)
     folder = grid.out / cell_name(model, strategy)
-    config = replace(grid.config, checkpoint_dir=str(folder / "checkpoints"), cache_dir=cache_dir,
+    config = replace(grid.config, cache_dir=cache_dir,
                      pretrained_lr_mult=1.0 if strategy == "scratch" else
                      grid.config.pretrained_lr_mult)
     try:
@@ -152,13 +152,10 @@ def run_cell(model: str, strategy: str, grid: Grid, data: DataIndex, cache_dir: 
         net = experiment.model
         row["params"] = sum(p.numel() for p in net.parameters())
         row["trainable_params"] = sum(p.numel() for p in net.parameters() if p.requires_grad)
-        trainer = Trainer(net, data, experiment.loaded.transform, config, stop=stop,
-                          listeners=list(listeners), original=experiment.original)
-        resume = folder / "checkpoints" if (folder / "checkpoints" / "last.pt").is_file() else None
-        if resume is not None:
-            checkpoints.load(resume)
-        result = trainer.fit(resume_from=resume)
-        write_run(folder, experiment, data, trainer)
+        resume = folder if (folder / "checkpoints" / "last.pt").is_file() else None
+        trainer = train_run(folder, experiment, data, config, listeners=list(listeners),
+                            stop=stop, resume=resume)
+        result = trainer.result
         if result.stopped:
             return None
         seconds = [h.seconds for h in result.history]

@@ -1,0 +1,2 @@
+"""Runs: the run record (model source, settings, the exact split, versions), its folder
+lock, the experiment grid and the one training service."""
