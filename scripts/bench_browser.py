@@ -25,7 +25,7 @@ from tlgui.qt.data.dataset_panel import DatasetPanel  # noqa: E402
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
 from tlgui.qt.train.stall_watch import StallWatch  # noqa: E402
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "hymenoptera_demo"
+DEMO = Path(__file__).resolve().parent.parent / "tlgui" / "demo_data"
 
 
 def rss_mb() -> float:

@@ -12,7 +12,7 @@ from tlgui.core.data.image_check import find_bad_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
-DEMO = ROOT / "resources" / "hymenoptera_demo"
+DEMO = ROOT / "tlgui" / "demo_data"
 
 
 def data_index(folder: Path | None):

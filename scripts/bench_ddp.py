@@ -1,7 +1,7 @@
 """Training images/s with 1 process and with 2 torchrun processes (gloo) on the CPU: the
 same global batch, the same epochs, the threads shared out so both use every core.
 
-Usage: python scripts/bench_ddp.py [--data resources/hymenoptera_demo] [--epochs 3]
+Usage: python scripts/bench_ddp.py [--data tlgui/demo_data] [--epochs 3]
 """
 
 import argparse
@@ -33,7 +33,7 @@ def run(out: Path, procs: int, args) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "resources" / "hymenoptera_demo")
+    parser.add_argument("--data", type=Path, default=ROOT / "tlgui" / "demo_data")
     parser.add_argument("--model", default="builtin:vgg64")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch")

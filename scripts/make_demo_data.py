@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "hymenoptera"
-TARGET = ROOT / "resources" / "hymenoptera_demo"
+TARGET = ROOT / "tlgui" / "demo_data"
 
 
 def shrink(src: Path, dst: Path, side: int) -> bool:

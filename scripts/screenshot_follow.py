@@ -26,7 +26,7 @@ def main() -> int:
     run = Path(tempfile.mkdtemp()) / "run"
     process = subprocess.Popen(
         [sys.executable, "-m", "tlgui", "train", "--model", "builtin:vgg64", "--weights",
-         "none", "--data", str(ROOT / "resources" / "hymenoptera_demo"), "--epochs", "6",
+         "none", "--data", str(ROOT / "tlgui" / "demo_data"), "--epochs", "6",
          "--batch-size", "16", "--augment", "light", "--out", str(run)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     window = MainWindow()

@@ -44,7 +44,7 @@ def main() -> int:
         window.results.evaluated.connect(lambda *_: done("results"))
         window.predict.predicted.connect(lambda *_: done("predict"))
         window.results.evaluate()
-        window.predict.predict([str(ROOT / "resources" / "hymenoptera_demo" / "val")])
+        window.predict.predict([str(ROOT / "tlgui" / "demo_data" / "val")])
 
     def shoot_and_quit(info: dict) -> None:
         window.docks["Training"].raise_()

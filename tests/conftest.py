@@ -7,7 +7,7 @@ import torch
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DATA = REPO / "resources" / "hymenoptera_demo"
+DEMO_DATA = REPO / "tlgui" / "demo_data"
 SHARED_DATA = REPO.parent / "shared" / "data" / "hymenoptera"
 
 torch.set_num_threads(min(2, torch.get_num_threads()))

@@ -49,3 +49,74 @@ def test_two_branches_are_refused_plainly():
                  {"op": "branch", "fork": "flatten", "join": "relu_3", "merge": "sum"}])
     with pytest.raises(ValueError, match="more than one parallel branch"):
         export_script(exp, TrainConfig())
+
+
+def _import_script(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # defines build() and TRANSFORM; main() does not run
+    return module
+
+
+def _logits(model, transform, images):
+    import torch
+    from PIL import Image
+
+    batch = torch.stack([transform(Image.open(p).convert("RGB")) for p in images])
+    with torch.no_grad():
+        return model.eval()(batch)
+
+
+DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "tlgui" / "demo_data"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["default", "efficientnet_lite1", "efficientnet_lite2",
+                                   "builtin:cifar_net"])
+def test_the_exported_script_rebuilds_each_bundled_model_with_the_apps_outputs(tmp_path, model):
+    """The script's make_model() brings the same pretrained weights (every frozen tensor
+    equal before any trained weight is loaded) and the same eval transform."""
+    import torch
+
+    weights = "none" if model.startswith("builtin:") else "default"
+    exp = build([{"op": "load", "model": model, "weights": weights},
+                 {"op": "replace_head", "num_classes": 2}, {"op": "preset", "name": "head-only"}])
+    script = tmp_path / "train_export.py"
+    script.write_text(export_script(exp, TrainConfig()))
+    rebuilt = _import_script(script).build()
+    ours = exp.model.state_dict()
+    frozen = [n for n, p in exp.model.named_parameters() if not p.requires_grad]
+    if weights == "default":
+        assert all(torch.equal(rebuilt.state_dict()[n], ours[n]) for n in frozen)
+    rebuilt.load_state_dict(ours)
+    images = sorted((DEMO / "val" / "ants").glob("*.jpg"))[:4]
+    module = _import_script(script)
+    delta = (_logits(rebuilt, module.TRANSFORM, images)
+             - _logits(exp.model, exp.loaded.transform, images)).abs().max().item()
+    assert delta <= 1e-5
+
+
+@pytest.mark.slow
+def test_the_exported_script_of_a_trained_lite1_run_matches_its_logits(tmp_path, capsys):
+    import torch
+    from safetensors.torch import load_file
+
+    from tlgui.cli import main
+    from tlgui.core.project.trained import load_trained
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "efficientnet_lite1", "--data", str(DEMO), "--preset",
+                 "head-only", "--epochs", "1", "--out", str(run), "--no-tensorboard"]) == 0
+    script = tmp_path / "lite1.py"
+    assert main(["export", str(run), "--format", "script", "--out", str(script),
+                 "--checkpoint", "last"]) == 0
+    module = _import_script(script)
+    rebuilt = module.build()
+    rebuilt.load_state_dict(load_file(str(run / "model.safetensors")))
+    trained = load_trained(run, checkpoint="last").loaded
+    images = sorted((DEMO / "val" / "bees").glob("*.jpg"))[:6]
+    ours = _logits(trained.model, trained.transform, images)
+    assert not torch.allclose(ours[:, 0], ours[:, 1])  # a real two-class head
+    assert (_logits(rebuilt, module.TRANSFORM, images) - ours).abs().max().item() <= 1e-5

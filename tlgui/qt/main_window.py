@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.datasets import train_transform
+from tlgui.core.data.demo import DEMO_DATA
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.heads import classifier_width
 from tlgui.core.model.loaded import LoadedModel
@@ -46,7 +47,6 @@ from tlgui.qt.results.export_actions import ExportActions
 from tlgui.qt.results.predict_panel import PredictPanel
 from tlgui.qt.results.results_panel import ResultsPanel
 from tlgui.qt.train.run_actions import RunActions
-from tlgui.qt.train.training_form import DEMO_DATA
 from tlgui.qt.train.training_panel import TrainingPanel
 from tlgui.qt.workers import BackgroundCall
 

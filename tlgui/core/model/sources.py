@@ -45,10 +45,14 @@ class Source:
     """One place models come from. Subclasses fill in the four questions."""
 
     kind = ""
+    prefix = ""  # names like ``prefix<name>`` are this source's
     offline = False  # whether its default weights are always here
 
     def owns(self, spec: str) -> bool:
-        raise NotImplementedError
+        return bool(self.prefix) and spec.startswith(self.prefix)
+
+    def name(self, spec: str) -> str:
+        return spec.removeprefix(self.prefix)
 
     def build(self, spec: str, weights: str, *, trust_code: bool, progress: bool,
               input_size: tuple[int, ...] | None) -> LoadedModel:
@@ -143,13 +147,10 @@ class Bundled(Source):
 
 
 class Builtin(Source):
-    kind = "builtin"
-
-    def owns(self, spec):
-        return spec.startswith("builtin:")
+    kind, prefix = "builtin", "builtin:"
 
     def build(self, spec, weights, *, trust_code, progress, input_size):
-        name = spec.split(":", 1)[1]
+        name = self.name(spec)
         if name not in builtin_models.BUILTINS:
             raise UnknownModelError(f"no built-in model '{name}'; built-ins are: "
                                     f"{', '.join(builtin_models.BUILTINS)}")
@@ -165,7 +166,7 @@ class Builtin(Source):
                            input_size=(3, side, side), spec=spec, weights=weights)
 
     def script(self, spec, weights):
-        factory, side, classes = builtin_models.BUILTINS[spec.split(":", 1)[1]]
+        factory, side, classes = builtin_models.BUILTINS[self.name(spec)]
         source = "\n\n".join(inspect.getsource(obj) for obj in (
             builtin_models._vgg_stage, builtin_models.CifarNet, builtin_models.Vgg64))
         return (f"\nimport torch.nn.functional as F\n\n\n{source}\n\n"
@@ -175,15 +176,12 @@ class Builtin(Source):
 
 
 class Timm(Source):
-    kind = "timm"
-
-    def owns(self, spec):
-        return spec.startswith("timm:")
+    kind, prefix = "timm", "timm:"
 
     def build(self, spec, weights, *, trust_code, progress, input_size):
         import timm
 
-        name = spec.split(":", 1)[1]
+        name = self.name(spec)
         if not timm.is_model(name):
             close = difflib.get_close_matches(name, timm.list_models(), n=4, cutoff=0.6)
             hint = f" Did you mean: {', '.join('timm:' + c for c in close)}?" if close else ""
@@ -212,14 +210,14 @@ class Timm(Source):
         import timm
         from huggingface_hub import try_to_load_from_cache
 
-        config = timm.models.get_pretrained_cfg(spec.split(":", 1)[1])
+        config = timm.models.get_pretrained_cfg(self.name(spec))
         repo = getattr(config, "hf_hub_id", None)
         found = repo and any(isinstance(try_to_load_from_cache(repo, f), str)
                              for f in ("model.safetensors", "pytorch_model.bin"))
         return "in cache" if found else "needs download"
 
     def script(self, spec, weights):
-        name = spec.split(":", 1)[1]
+        name = self.name(spec)
         return (f"\nimport timm\nfrom timm.data import create_transform, resolve_data_config\n\n\n"
                 f"def make_model():\n    return timm.create_model({name!r}, "
                 f"pretrained={weights == 'default'})\n\n\n{TIMM_TRANSFORM}")

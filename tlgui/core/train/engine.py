@@ -1,6 +1,7 @@
 """The training engine: events, stop token, devices, AMP, schedules, gradual unfreezing,
 feature caching, checkpoints with resume, and an integrity report after every run."""
 
+import dataclasses
 import math
 import os
 import time
@@ -23,7 +24,12 @@ from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.feature_cache import find_cut
 from tlgui.core.train.feed import DeviceFeed
 from tlgui.core.train.inputs import Inputs, feature_inputs, image_inputs
-from tlgui.core.train.integrity import IntegrityReport, check_integrity, trainable_tensor_names
+from tlgui.core.train.integrity import (
+    IntegrityReport,
+    check_integrity,
+    trainable_tensor_names,
+    weight_changes,
+)
 from tlgui.core.train.optim import build_optimizer, build_schedule, lr_factors
 from tlgui.core.train.train_events import (
     EpochStats,
@@ -313,6 +319,10 @@ class Trainer:
             self.result.history.append(stats)
             self._checkpoint(epoch, stats)
         self._emit("on_epoch_end", stats)
+        if not partial and any(type(lis).on_weights is not TrainListener.on_weights
+                               for lis in self.listeners):
+            rows = weight_changes(self.before, self.model, self._changeable)
+            self._emit("on_weights", epoch, [dataclasses.asdict(r) for r in rows])
 
     def _record(self, totals: RunningTotals, number: int, loss: torch.Tensor,
                 hits: torch.Tensor, count: int, good_state: dict) -> None:

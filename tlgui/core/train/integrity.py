@@ -61,15 +61,23 @@ class IntegrityReport:
         }
 
 
+def weight_changes(before: Snapshot, model: nn.Module, changeable: set[str]) -> list[TensorDiff]:
+    """Every tensor's change since ``before``; frozen means outside ``changeable`` (never
+    trainable so far in the run), so a tensor that moved there is an alarm. The per-epoch
+    view and the final verdict both use this rule."""
+    marked = Snapshot({name: dataclasses.replace(rec, frozen=name not in changeable)
+                       for name, rec in before.items()})
+    return diff(marked, model)
+
+
 def check_integrity(before: Snapshot, model: nn.Module, changeable: set[str],
                     original_before: Snapshot | None = None,
                     original: nn.Module | None = None) -> IntegrityReport:
     """Diff ``model`` against ``before``; a tensor outside ``changeable`` (frozen for the
     whole run) that moved is an alarm. The original, when given, must be bit-identical."""
-    marked = Snapshot({name: dataclasses.replace(rec, frozen=name not in changeable)
-                       for name, rec in before.items()})
     original_rows: list[TensorDiff] = []
     if original_before is not None and original is not None:
         original_rows = diff(original_before, snapshot(original))
-    return IntegrityReport(rows=diff(marked, model), original_rows=original_rows,
+    return IntegrityReport(rows=weight_changes(before, model, changeable),
+                           original_rows=original_rows,
                            original_tensors=len(original_before or {}))

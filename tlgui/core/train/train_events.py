@@ -92,6 +92,11 @@ class TrainListener:
 
     def on_unfreeze(self, epoch: int, what: str) -> None: ...
 
+    def on_weights(self, epoch: int, rows: list[dict]) -> None:
+        """After each full epoch, every tensor's change so far (TensorDiff fields), judged
+        as the final integrity verdict judges it. Computed only when a listener overrides
+        this."""
+
     def on_integrity(self, report: dict) -> None: ...
 
     def on_exception(self, error: BaseException, message: str) -> None: ...

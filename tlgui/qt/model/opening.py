@@ -6,12 +6,12 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.demo import DEMO_DATA
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment, build
 from tlgui.core.model.sources import WEIGHT_FILE_SUFFIXES
 from tlgui.core.model.tree import LayerTree
 from tlgui.core.model.weight_files import load_weights_file
-from tlgui.qt.train.training_form import DEMO_DATA
 
 
 def open_experiment(spec: str, weights: str = "default", trust_code: bool = False, seed: int = 0,

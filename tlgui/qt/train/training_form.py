@@ -1,6 +1,5 @@
 """The training settings form: every field maps to one ``TrainConfig`` field."""
 
-from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -17,8 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.config import TrainConfig, check_config, choices_of, help_of, parse_unfreeze
-
-DEMO_DATA = Path(__file__).resolve().parents[3] / "resources" / "hymenoptera_demo"
+from tlgui.core.data.demo import DEMO_DATA
 
 
 def _combo(name: str, defaults: TrainConfig) -> QComboBox:

@@ -9,7 +9,6 @@ from torch import nn
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
-from tlgui.core.model.snapshots import diff
 from tlgui.core.train.engine import Trainer
 from tlgui.core.train.train_events import StopToken, TrainListener
 
@@ -45,9 +44,6 @@ class _Forwarder(TrainListener):
     def on_epoch_end(self, stats) -> None:
         self.worker.epoch_ended.emit(dataclasses.asdict(stats))
         trainer = self.worker.trainer
-        if trainer.before is not None and not stats.partial:
-            rows = diff(trainer.before, trainer.model)
-            self.worker.weights_diffed.emit([dataclasses.asdict(r) for r in rows])
         if self.worker.epoch_hook is not None and not stats.partial:
             try:
                 self.worker.epoch_hook([dataclasses.asdict(h) for h in trainer.result.history])
@@ -55,6 +51,9 @@ class _Forwarder(TrainListener):
                 self.worker.message.emit(f"autosave failed: {exc}")
             else:
                 self.worker.message.emit("project autosaved")
+
+    def on_weights(self, epoch, rows) -> None:
+        self.worker.weights_diffed.emit(rows)
 
     def on_message(self, text) -> None:
         self.worker.message.emit(text)
