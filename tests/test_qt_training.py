@@ -169,3 +169,18 @@ def test_epoch_axes_tick_whole_numbers_only(qtbot, low, high):
     axis = WholeNumberAxis("bottom")
     ticks = [v for _, values in axis.tickValues(low, high, 400) for v in values]
     assert ticks and all(float(v).is_integer() and low <= v <= high for v in ticks)
+
+
+def test_dataset_training_and_results_share_one_index_of_the_open_folder(window, qtbot):
+    """The Dataset dock's index is what Training trains on and Results evaluates (the
+    re-split of a single folder for another seed is tested in test_app_state)."""
+    data = window.training.form.data_folder()
+    with qtbot.waitSignal(window.dataset.index_ready, timeout=30_000):
+        window.dataset.open_folder(data)
+    shown = window.dataset.index
+    assert window.state.data is shown and window.training.load_data() is shown
+    assert window.training.evaluation_data() is shown
+    window.training.form.epochs.setValue(1)
+    with qtbot.waitSignal(window.training.run_finished, timeout=120_000):
+        window.training.start_button.click()
+    assert window.state.run_data is shown and window.training.evaluation_data() is shown

@@ -201,8 +201,7 @@ def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tlgui.core.config import TrainConfig
-    from tlgui.core.errors import TlguiError
-    from tlgui.core.files import write_atomically
+    from tlgui.core.files import write_text_atomically
     from tlgui.core.inference.export_formats import export_model
     from tlgui.core.project.export import export_script
     from tlgui.core.project.trained import load_trained
@@ -211,7 +210,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.format == "script":
         out = Path(args.out)
         text = export_script(trained.experiment, TrainConfig.from_dict(trained.config), out.name)
-        written = [write_atomically(out, lambda temp: Path(temp).write_text(text), TlguiError)]
+        written = [write_text_atomically(out, text)]
     else:
         written = export_model(trained.loaded, args.format, args.out)
     for path in written:

@@ -28,6 +28,12 @@ def write_atomically(path: Path, write: Callable[[str], None], error: type[Tlgui
     return path
 
 
+def write_text_atomically(path: str | Path, text: str,
+                          error: type[TlguiError] = TlguiError) -> Path:
+    """``text`` (UTF-8) into ``path`` through :func:`write_atomically`."""
+    return write_atomically(Path(path), lambda temp: Path(temp).write_text(text, "utf-8"), error)
+
+
 def write_failure(path: Path, exc: OSError) -> str:
     """One sentence for a failed atomic write: why, and that the previous file is intact."""
     why = exc.strerror or str(exc) or "input/output error"

@@ -30,6 +30,7 @@ from tlgui.core.model.loaded import LoadedModel
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.model.tree import LayerTree
 from tlgui.core.project.history import UndoHistory
+from tlgui.core.state import AppState
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.qt.actions import make_action
 from tlgui.qt.data.dataset_panel import DatasetPanel
@@ -58,8 +59,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("tlgui")
         screen = QGuiApplication.primaryScreen().availableGeometry()
-        self.experiment: Experiment | None = None
-        self.history: UndoHistory | None = None
+        self.state = AppState()
         self.layer_model: LayerTreeModel | None = None
         self._call: BackgroundCall | None = None
 
@@ -70,12 +70,14 @@ class MainWindow(QMainWindow):
                                               self.model_panel.busy)
         self.setCentralWidget(self.model_panel)
 
-        self.training = TrainingPanel(provider=self._model_for_training)
+        self.training = TrainingPanel(provider=self._model_for_training, state=self.state)
         self.training.run_started.connect(lambda: self._set_locked(True))
         self.training.run_finished.connect(self._training_finished)
         self.dataset = DatasetPanel(transforms=self._transforms)
         self.dataset.index_ready.connect(
             lambda index: self.training.form.data_edit.setText(str(index.root)))
+        self.dataset.index_ready.connect(self.state.open_data)
+        self.state.observe("data", self.dataset.show_index)
         self.dataset.bad_files_ready.connect(self.training.set_bad_files)
         self.training.form.data_folder_changed.connect(self.dataset.open_folder)
         self.weights = WeightsPanel()
@@ -121,6 +123,14 @@ class MainWindow(QMainWindow):
                     json.loads(settings.value("training/config"))))
             except (TypeError, ValueError):
                 settings.remove("training/config")  # written by another version
+
+    @property
+    def experiment(self) -> Experiment | None:
+        return self.state.experiment
+
+    @property
+    def history(self) -> UndoHistory | None:
+        return self.state.history
 
     def fit_to(self, width: int, height: int) -> None:
         """Size the window, giving the bottom docks (training plots) three fifths of it."""
@@ -222,8 +232,8 @@ class MainWindow(QMainWindow):
                                                         experiment.loaded.input_size)))
 
     def _show_model(self, result: tuple[Experiment, LayerTree]) -> None:
-        self.experiment, tree = result
-        self.history = UndoHistory(self.experiment)
+        experiment, tree = result
+        self.state.open_experiment(experiment)
         self._show_tree(tree)
         self.busy.setVisible(False)
         self.message.setVisible(False)

@@ -8,6 +8,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tlgui.core.config import TrainConfig
+from tlgui.core.errors import TlguiError
+from tlgui.core.files import write_text_atomically
 from tlgui.core.project.export import export_script
 from tlgui.core.project.project import Project, load_project, save_project
 from tlgui.core.project.trained import load_trained
@@ -160,6 +162,10 @@ class ProjectActions(QObject):
         except ValueError as exc:
             QMessageBox.warning(self.window, "Cannot export", str(exc))
             return None
-        Path(path).write_text(text)
+        try:
+            write_text_atomically(path, text)
+        except TlguiError as exc:
+            QMessageBox.warning(self.window, "Cannot export", str(exc))
+            return None
         self.window.statusBar().showMessage(f"exported {path}", 5000)
         return Path(path)

@@ -16,7 +16,7 @@ from torch import nn
 from tlgui import __version__
 from tlgui.core.data.datasets import describe_eval_transform
 from tlgui.core.errors import TlguiError
-from tlgui.core.files import write_atomically
+from tlgui.core.files import write_atomically, write_text_atomically
 from tlgui.core.model.loaded import LoadedModel
 
 FORMATS = ("onnx", "torchscript", "script")
@@ -95,7 +95,8 @@ def export_model(loaded: LoadedModel, fmt: str, out: str | Path) -> list[Path]:
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}"
                           ) from exc
     sidecar = out.with_name(out.name + ".json")
-    sidecar.write_text(json.dumps({**meta, "file": out.name, "format_name": fmt}, indent=1))
+    write_text_atomically(sidecar, json.dumps({**meta, "file": out.name, "format_name": fmt},
+                                              indent=1), ExportError)
     return [out, sidecar]
 
 

@@ -53,19 +53,20 @@ def _reason(exc: Exception) -> str:
 def write_csv(results: list[dict], path: str | Path) -> Path:
     """One row per image: the file, then label and probability for each of the top k."""
     import csv
+    import io
+
+    from tlgui.core.files import write_text_atomically
 
     path = Path(path)
     k = max((len(r.get("top", [])) for r in results), default=0)
     header = ["image", *[f"{kind}_{i}" for i in range(1, k + 1)
                          for kind in ("label", "probability")], "error"]
-    temp = path.with_name(path.name + ".tmp")
-    with temp.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for result in results:
-            cells = [x for rank in result.get("top", [])
-                     for x in (rank["label"], f"{rank['probability']:.6f}")]
-            cells += [""] * (2 * k - len(cells))
-            writer.writerow([result["image"], *cells, result.get("error", "")])
-    temp.replace(path)
-    return path
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    for result in results:
+        cells = [x for rank in result.get("top", [])
+                 for x in (rank["label"], f"{rank['probability']:.6f}")]
+        cells += [""] * (2 * k - len(cells))
+        writer.writerow([result["image"], *cells, result.get("error", "")])
+    return write_text_atomically(path, handle.getvalue())

@@ -7,6 +7,7 @@ rates), ``scratch`` (the same architecture, random initialisation, every layer t
 """
 
 import csv
+import io
 import json
 import statistics
 import time
@@ -19,6 +20,7 @@ import torch
 from tlgui.core.config import TrainConfig, check_config
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError, ValidationError, user_message
+from tlgui.core.files import write_text_atomically
 from tlgui.core.model.recipe import build
 from tlgui.core.runs.record import write_json
 from tlgui.core.runs.service import train_run
@@ -91,12 +93,11 @@ class Grid:
     def save(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         write_json(self.out / "results.json", self.rows)
-        temp = self.out / "results.csv.tmp"
-        with temp.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows({k: row.get(k) for k in COLUMNS} for row in self.rows)
-        temp.replace(self.out / "results.csv")
+        handle = io.StringIO(newline="")
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: row.get(k) for k in COLUMNS} for row in self.rows)
+        write_text_atomically(self.out / "results.csv", handle.getvalue())
 
 
 def load_rows(out: Path) -> list[dict]:

@@ -15,7 +15,7 @@ from torch import nn
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
-from tlgui.core.files import write_atomically
+from tlgui.core.files import write_atomically, write_text_atomically
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.train.engine import Trainer
 
@@ -24,8 +24,7 @@ SPLIT_FILE = "split.json"
 
 def write_json(path: Path, data: object) -> None:
     """Atomically: a temporary file renamed into place."""
-    text = json.dumps(data, indent=1, default=str)
-    write_atomically(path, lambda temp: Path(temp).write_text(text), TlguiError)
+    write_text_atomically(path, json.dumps(data, indent=1, default=str))
 
 
 def save_weights(path: Path, model: nn.Module) -> None:
@@ -118,7 +117,7 @@ def export_plan(folder: str | Path, experiment: Experiment, config: TrainConfig,
     text = ("# Train this model elsewhere; the settings and starting weights are in this folder.\n"
             "# Replace the data path; for N GPUs, set --nproc-per-node N.\n" + "\n".join(commands)
             + "\n")
-    write_atomically(folder / "COMMANDS.txt", lambda temp: Path(temp).write_text(text), TlguiError)
+    write_text_atomically(folder / "COMMANDS.txt", text)
     return commands
 
 

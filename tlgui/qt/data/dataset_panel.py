@@ -112,6 +112,11 @@ class DatasetPanel(QWidget):
         self.summary.setText(f"Indexing {folder} …")
         return self._start(lambda: index_folder(folder), self._show_index)
 
+    def show_index(self, index: DataIndex) -> None:
+        """Show ``index`` (opened elsewhere, e.g. re-split for a run) unless shown already."""
+        if index is not self.index:
+            self._show_index(index)
+
     def _show_index(self, index: DataIndex) -> None:
         self.index = index
         self.model.set_index(index)

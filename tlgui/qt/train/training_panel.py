@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.data.data_index import DataIndex, index_folder
+from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
+from tlgui.core.state import AppState
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.train.training_form import TrainingForm
@@ -61,11 +62,12 @@ class TrainingPanel(QWidget):
     run_finished = Signal(dict)
     message_logged = Signal(str)  # every line of this panel's log, for the Log panel
 
-    def __init__(self, provider: ModelProvider | None = None, parent: QWidget | None = None):
+    def __init__(self, provider: ModelProvider | None = None, parent: QWidget | None = None,
+                 state: AppState | None = None):
         super().__init__(parent)
         self.provider = provider
         self.run: TrainingRun | None = None
-        self.trained_on: DataIndex | None = None
+        self.state = state or AppState()
         self.form = TrainingForm()
         self.start_button = QPushButton("Start training")
         self.start_button.setShortcut("Ctrl+Return")
@@ -132,19 +134,19 @@ class TrainingPanel(QWidget):
         self.log.appendPlainText(text)
         self.message_logged.emit(text)
 
-    def load_data(self) -> DataIndex:
+    def _folder(self) -> str:
         folder = self.form.data_folder()
         if not folder:
             raise TlguiError("choose a data folder first")
-        return index_folder(folder, seed=self.form.seed.value())
+        return folder
+
+    def load_data(self) -> DataIndex:
+        """The open data folder's index, split with the form's seed (no second scan)."""
+        return self.state.data_for(self._folder(), seed=self.form.seed.value())
 
     def evaluation_data(self) -> DataIndex:
-        """The split the last run trained on, when the form still names its folder (so a
-        held-out image is never one it trained on); else the folder as the form sets it."""
-        trained_on = self.trained_on
-        if trained_on is not None and str(trained_on.root) == self.form.data_folder():
-            return trained_on
-        return self.load_data()
+        """What Results evaluates: the split the last run trained on (see AppState)."""
+        return self.state.evaluation_data(self._folder(), seed=self.form.seed.value())
 
     def start(self) -> None:
         if self.is_running() or self.provider is None:
@@ -179,7 +181,7 @@ class TrainingPanel(QWidget):
         self.form.setEnabled(False)
         self.status.setText("Starting…")
         self.classes = list(data.classes)
-        self.trained_on = data
+        self.state.start_run(data)
         self.say(f"training on {data.root}: {len(data.classes)} classes, "
                  + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
         self.run_started.emit()  # before the thread starts: a run that fails at once still pairs
