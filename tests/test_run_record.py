@@ -172,3 +172,18 @@ def test_the_lock_names_no_holder_after_a_clean_run(tmp_path, capsys):
         index_folder(data).fingerprint()
     assert os.listdir(run)  # and the folder can take a second run at once
     assert cli(capsys, *train_args(data, run, "--resume", run, "--epochs", "2"))[0] == 0
+
+
+def test_every_line_of_events_jsonl_follows_the_one_schema(tmp_path, capsys):
+    from tlgui.core.train.train_events import EVENT_FIELDS
+
+    data = make_image_folder(tmp_path / "data", per_class=4, val_per_class=2)
+    run = tmp_path / "run"
+    assert cli(capsys, *train_args(data, run, "--epochs", "2", "--unfreeze-at", "2:all",
+                                   "--preset", "head-only"))[0] == 0
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    kinds = {e["event"] for e in events}
+    assert {"fit_start", "batch_end", "epoch_end", "checkpoint", "unfreeze", "integrity",
+            "fit_end"} <= kinds
+    for event in events:
+        assert set(event) == {"event", "time", *EVENT_FIELDS[event["event"]]}, event

@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
                                                     self.training.evaluation_data))
         self.predict = PredictPanel(source=self.current_model)
         self.experiments = ExperimentsPanel(
-            settings=lambda: (self.training.form.config(), self.training.form.data_folder()))
+            settings=lambda: (self.training.form.config(), self.training.load_data()))
         self.experiments.open_cell.connect(lambda folder: self.projects.open(folder))
         for panel in (self.results, self.predict, self.experiments):
             panel.message.connect(self.log_message)
@@ -338,8 +338,7 @@ class MainWindow(QMainWindow):
         if classifier_width(self.experiment.model) != len(classes):
             self._apply({"op": "replace_head", "num_classes": len(classes)})
             self.training.say(f"replaced the head for {len(classes)} classes")
-        loaded = self.experiment.loaded
-        return self.experiment.model, loaded.transform, self.experiment.original
+        return self.experiment
 
     def current_model(self) -> LoadedModel:
         """The working model as a LoadedModel named with the classes it was trained on."""

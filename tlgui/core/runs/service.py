@@ -51,34 +51,53 @@ def check_run_folder(out: Path) -> None:
                               "resume)", "out")
 
 
-def train_run(out: str | Path, experiment: Experiment, data: DataIndex, config: TrainConfig, *,
-              listeners: list[TrainListener] | tuple = (), stop: StopToken | None = None,
-              resume: str | Path | None = None, writes: bool = True,
-              more_listeners: Callable[[Trainer], list[TrainListener]] | None = None) -> Trainer:
-    """Train ``experiment`` on ``data`` into the run folder ``out`` and return the trainer
-    (``trainer.result``, ``trainer.integrity``). ``resume`` continues the run saved there
-    when it used the same model and settings. ``writes`` is False on torchrun's other ranks:
-    they write no files. ``more_listeners(trainer)`` adds listeners that need the trainer
-    (TensorBoard); they and ``events.jsonl`` start once the folder is locked."""
-    out = Path(out)
-    check_run_folder(out)
-    config = replace(config, checkpoint_dir=str(out / "checkpoints") if writes else None)
-    if resume is not None:
-        differences = resume_differences(Path(resume), experiment, config)
-        if differences:
-            raise ValidationError(f"cannot resume {resume}: it was trained with other settings "
-                                  f"({'; '.join(differences)}); start a new run with another "
-                                  "--out instead", "resume")
-    trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
-                      listeners=listeners, stop=stop, original=experiment.original)
-    resume_from = Path(resume) / "checkpoints" if resume else None
-    if not writes:
-        trainer.fit(resume_from=resume_from)
+class TrainingJob:
+    """A checked run, ready to train: ``run()`` (on any thread) trains and, with a folder,
+    holds its lock while training and writes the run record. Everything that can refuse
+    the run is checked here, before anything is written. ``writes`` is False on torchrun's
+    other ranks: they write no files. ``more_listeners(trainer)`` adds listeners that need
+    the trainer (TensorBoard); they and ``events.jsonl`` start once the folder is locked."""
+
+    def __init__(self, experiment: Experiment, data: DataIndex, config: TrainConfig, *,
+                 out: str | Path | None = None, listeners: list[TrainListener] | tuple = (),
+                 stop: StopToken | None = None, resume: str | Path | None = None,
+                 writes: bool = True,
+                 more_listeners: Callable[[Trainer], list[TrainListener]] | None = None) -> None:
+        self.out = Path(out) if out is not None and writes else None
+        if self.out is not None:
+            check_run_folder(self.out)
+            config = replace(config, checkpoint_dir=str(self.out / "checkpoints"))
+        elif out is not None:
+            config = replace(config, checkpoint_dir=None)
+        if resume is not None:
+            differences = resume_differences(Path(resume), experiment, config)
+            if differences:
+                raise ValidationError(
+                    f"cannot resume {resume}: it was trained with other settings "
+                    f"({'; '.join(differences)}); start a new run with another --out instead",
+                    "resume")
+        self.experiment, self.data = experiment, data
+        self.resume_from = Path(resume) / "checkpoints" if resume else None
+        self.more_listeners = more_listeners
+        self.trainer = Trainer(experiment.model, data, experiment.loaded.transform, config,
+                               listeners=listeners, stop=stop, original=experiment.original)
+
+    def run(self) -> Trainer:
+        trainer = self.trainer
+        if self.out is None:
+            trainer.fit(resume_from=self.resume_from)
+            return trainer
+        with RunLock(self.out, say=trainer._say):
+            trainer.listeners.append(EventLog(self.out / "events.jsonl"))
+            if self.more_listeners is not None:
+                trainer.listeners += self.more_listeners(trainer)
+            trainer.fit(resume_from=self.resume_from)
+            write_run(self.out, self.experiment, self.data, trainer)
         return trainer
-    with RunLock(out, say=trainer._say):
-        trainer.listeners.append(EventLog(out / "events.jsonl"))
-        if more_listeners is not None:
-            trainer.listeners += more_listeners(trainer)
-        trainer.fit(resume_from=resume_from)
-        write_run(out, experiment, data, trainer)
-    return trainer
+
+
+def train_run(out: str | Path, experiment: Experiment, data: DataIndex, config: TrainConfig,
+              **options) -> Trainer:
+    """Train ``experiment`` on ``data`` into the run folder ``out`` (see TrainingJob) and
+    return the trainer (``trainer.result``, ``trainer.integrity``)."""
+    return TrainingJob(experiment, data, config, out=out, **options).run()

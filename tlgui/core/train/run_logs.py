@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.train.train_events import BatchStats, EpochStats, FitResult, TrainListener
+from tlgui.core.train.train_events import EVENT_FIELDS, BatchStats, EpochStats, FitResult, TrainListener
 
 BATCH_EVENT_INTERVAL_S = 1.0
 
@@ -28,6 +28,9 @@ class EventLog(TrainListener):
         self.last_batch = 0.0
 
     def write(self, event: str, **fields) -> None:
+        if tuple(fields) != EVENT_FIELDS[event]:
+            raise ValueError(f"the '{event}' event has fields {tuple(fields)}, but the schema "
+                             f"(train_events.EVENT_FIELDS) says {EVENT_FIELDS[event]}")
         self.handle.write(json.dumps({"event": event, "time": time.time(), **fields},
                                      default=str) + "\n")
         self.handle.flush()

@@ -7,7 +7,7 @@ forward them across threads.
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from tlgui.core.config import TrainConfig
 
@@ -71,6 +71,25 @@ class FitResult:
     error: str | None = None
     skipped_files: dict[str, str] = field(default_factory=dict)
     best_epoch: int | None = None
+
+
+def _names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+# The one schema of what a run announces: every line of events.jsonl is {"event", "time"}
+# plus exactly these fields, and the app draws a live run and a followed one from them.
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "fit_start": ("config", "epochs", "batches_per_epoch"),
+    "batch_end": _names(BatchStats),
+    "epoch_end": _names(EpochStats),
+    "checkpoint": ("epoch", "path", "best"),
+    "unfreeze": ("epoch", "what"),
+    "integrity": ("passed", "alarms", "original_changed", "changed", "tensors"),
+    "message": ("text",),
+    "error": ("message",),
+    "fit_end": ("stopped", "error", "epochs", "best_epoch"),
+}
 
 
 class TrainListener:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.data.data_index import index_folder
+from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.sources import is_model_name, suggested_names, weights_availability, works_offline
 from tlgui.core.runs.grid import Grid, cell_name, load_rows, run_grid
@@ -40,7 +40,7 @@ PARTIAL_COLOUR = "#ff7f0e"
 SHOWN = ("model", "strategy", "trainable_params", "train_seconds", "inference_ms_batch1",
          "inference_ms_batch32", "best_val_accuracy", "best_epoch", "integrity_passed", "error")
 
-Settings = Callable[[], tuple[TrainConfig, str]]  # (shared training settings, data folder)
+Settings = Callable[[], tuple[TrainConfig, DataIndex]]  # (shared training settings, the data)
 
 
 class GridSignals(QObject):
@@ -176,11 +176,10 @@ class ExperimentsPanel(QWidget):
         if self.settings is None or (self._call is not None and self._call.running):
             return None
         try:
-            config, folder = self.settings()
+            config, data = self.settings()
             models, strategies = self.chosen_models(), self.chosen_strategies()
             if not models or not strategies:
                 raise TlguiError("choose at least one model and one strategy")
-            data = index_folder(folder, seed=config.seed)
             check_data(data)
             out = Path(self.out.text().strip())
             grid = Grid(models, strategies, config, out, load_rows(out))

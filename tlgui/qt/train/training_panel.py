@@ -16,19 +16,20 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from torch import nn
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
+from tlgui.core.model.recipe import Experiment
 from tlgui.core.state import AppState
 from tlgui.core.validate import check_data
 from tlgui.qt.layout import across, stacked
 from tlgui.qt.train.training_form import TrainingForm
 from tlgui.qt.train.training_worker import TrainingRun
 
-# Given the data's class names, the main window returns (model, eval transform, original).
-ModelProvider = Callable[[list[str]], tuple[nn.Module, Callable, nn.Module | None]]
+# Given the data's class names, the main window returns the experiment to train (its head
+# fitted to those classes).
+ModelProvider = Callable[[list[str]], Experiment]
 
 
 class WholeNumberAxis(pg.AxisItem):
@@ -155,8 +156,7 @@ class TrainingPanel(QWidget):
             config = self.form.config()
             data = self.load_data()
             check_data(data)
-            model, transform, original = self.provider(data.classes)
-            self.run = TrainingRun(model, data, transform, config, original, parent=self)
+            self.run = TrainingRun(self.provider(data.classes), data, config, parent=self)
         except TlguiError as exc:
             self.form.mark_invalid(getattr(exc, "field", ""), str(exc))
             self.status.setText(f"Cannot start: {exc}")

@@ -5,11 +5,11 @@ import dataclasses
 import time
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from torch import nn
 
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
-from tlgui.core.train.engine import Trainer
+from tlgui.core.model.recipe import Experiment
+from tlgui.core.runs.service import TrainingJob
 from tlgui.core.train.train_events import StopToken, TrainListener
 
 BATCH_SIGNAL_INTERVAL_S = 0.1
@@ -73,15 +73,16 @@ class TrainingWorker(QObject):
     weights_diffed = Signal(list)  # TensorDiff rows as dicts, after every epoch
     finished = Signal(dict)  # {"stopped", "error", "epochs", "integrity_passed", "summary"}
 
-    def __init__(self, trainer: Trainer) -> None:
+    def __init__(self, job: TrainingJob) -> None:
         super().__init__()
-        self.trainer = trainer
+        self.job = job
+        self.trainer = job.trainer
         self.epoch_hook = None  # runs on the training thread after each epoch (autosave)
-        trainer.listeners.append(_Forwarder(self))
+        self.trainer.listeners.append(_Forwarder(self))
 
     @Slot()
     def run(self) -> None:
-        result = self.trainer.fit()
+        result = self.job.run().result
         integrity = self.trainer.integrity
         self.finished.emit({
             "stopped": result.stopped, "error": result.error, "epochs": len(result.history),
@@ -99,12 +100,11 @@ class TrainingRun(QObject):
 
     finished = Signal(dict)
 
-    def __init__(self, model: nn.Module, data: DataIndex, transform, config: TrainConfig,
-                 original: nn.Module | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, experiment: Experiment, data: DataIndex, config: TrainConfig,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.stop_token = StopToken()
-        trainer = Trainer(model, data, transform, config, stop=self.stop_token, original=original)
-        self.worker = TrainingWorker(trainer)
+        self.worker = TrainingWorker(TrainingJob(experiment, data, config, stop=self.stop_token))
         self.thread = QThread()
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
