@@ -34,7 +34,6 @@ from tlgui.core.state import AppState
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.qt.actions import make_action
 from tlgui.qt.data.dataset_panel import DatasetPanel
-from tlgui.qt.layout import tabbed_docks
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model.branch_dialog import BranchDialog
 from tlgui.qt.model.layer_model import LayerTreeModel
@@ -49,7 +48,8 @@ from tlgui.qt.results.predict_panel import PredictPanel
 from tlgui.qt.results.results_panel import ResultsPanel
 from tlgui.qt.train.run_actions import RunActions
 from tlgui.qt.train.training_panel import TrainingPanel
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
+from tlgui.qt.widgets.layout import tabbed_docks
 
 
 class MainWindow(QMainWindow):

@@ -14,7 +14,7 @@ from tlgui.core.project.export import export_script
 from tlgui.core.project.project import Project, load_project, save_project
 from tlgui.core.project.trained import load_trained
 from tlgui.qt.actions import make_action
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
 
 RECENT_KEY = "recent_projects"
 RECENT_COUNT = 8

@@ -26,8 +26,8 @@ from tlgui.core.data.image_check import conversion_notes, find_bad_files
 from tlgui.qt.data.augment_preview import AugmentPreview, ImageDialog
 from tlgui.qt.data.image_list_model import ImageListModel, PathRole
 from tlgui.qt.data.thumbnails import THUMB_SIZE, ThumbnailLoader
-from tlgui.qt.layout import across
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
+from tlgui.qt.widgets.layout import across
 
 SPLIT_COLOURS = {"train": "#1f77b4", "valid": "#d62728", "test": "#2ca02c"}
 

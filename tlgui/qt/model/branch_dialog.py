@@ -18,7 +18,7 @@ from tlgui.core.model.branch import add_parallel_branch, branch_points
 from tlgui.core.model.heads import classifier_width
 from tlgui.core.model.tree import LayerTree
 from tlgui.qt.model.layer_model import LayerTreeModel
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
 
 
 class BranchDialog(QDialog):

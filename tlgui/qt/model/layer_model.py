@@ -11,7 +11,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 
 from tlgui.core.model.freeze import set_trainable
 from tlgui.core.model.tree import LayerNode, LayerTree
-from tlgui.qt.columns import NamedColumns
+from tlgui.qt.widgets.columns import NamedColumns
 
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "Trainable")
 _CHECK = {"trainable": Qt.CheckState.Checked, "frozen": Qt.CheckState.Unchecked,

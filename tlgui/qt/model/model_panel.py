@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.model.freeze import BN_TYPES
-from tlgui.qt.layout import across, stacked
+from tlgui.qt.widgets.layout import across, stacked
 
 
 class ModelPanel(QWidget):

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from torch import nn
 
 from tlgui.core.model.snapshots import Snapshot, TensorDiff, diff
-from tlgui.qt.columns import NamedColumns
-from tlgui.qt.layout import across, stacked
+from tlgui.qt.widgets.columns import NamedColumns
+from tlgui.qt.widgets.layout import across, stacked
 
 COLUMNS = ("Tensor", "Provenance", "Frozen", "Shape", "L2 change", "Relative", "Max |Δ|",
            "Verdict")

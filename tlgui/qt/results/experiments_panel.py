@@ -31,9 +31,9 @@ from tlgui.core.model.sources import is_model_name, suggested_names, weights_ava
 from tlgui.core.runs.grid import Grid, cell_name, load_rows, run_grid
 from tlgui.core.train.train_events import StopToken, TrainListener
 from tlgui.core.validate import check_data
-from tlgui.qt.layout import across, stacked
 from tlgui.qt.results.results_panel import NumberItem
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
+from tlgui.qt.widgets.layout import across, stacked
 
 COLOURS = {"shallow": "#1f77b4", "deep": "#d62728", "scratch": "#2ca02c"}
 PARTIAL_COLOUR = "#ff7f0e"

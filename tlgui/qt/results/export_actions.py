@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.export_formats import SUFFIXES, export_model
 from tlgui.qt.actions import make_action
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
 
 TITLES = {"onnx": ("Export as &ONNX…", "ONNX (*.onnx)"),
           "torchscript": ("Export as &TorchScript…", "TorchScript (*.pt)")}

@@ -25,7 +25,7 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.inference.predict import predict_files, write_csv
 from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.results.results_panel import thumbnail
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
 
 ICON = 48
 BAR_STYLE = ("QProgressBar { text-align: left; padding-left: 6px; color: black; border: none; }"

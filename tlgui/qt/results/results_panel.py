@@ -26,8 +26,8 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.inference.evaluate import EvalReport, evaluate
 from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.data.augment_preview import ImageDialog
-from tlgui.qt.layout import across, stacked
-from tlgui.qt.workers import BackgroundCall
+from tlgui.qt.widgets.background import BackgroundCall
+from tlgui.qt.widgets.layout import across, stacked
 
 MAX_LABELLED_CELLS = 400  # beyond 20 x 20 classes, numbers in cells would be unreadable
 THUMB = 112

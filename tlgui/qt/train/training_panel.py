@@ -23,9 +23,9 @@ from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.state import AppState
 from tlgui.core.validate import check_data
-from tlgui.qt.layout import across, stacked
 from tlgui.qt.train.training_form import TrainingForm
 from tlgui.qt.train.training_worker import TrainingRun
+from tlgui.qt.widgets.layout import across, stacked
 
 # Given the data's class names, the main window returns the experiment to train (its head
 # fitted to those classes).
