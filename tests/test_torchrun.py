@@ -30,7 +30,8 @@ def train(out: Path, *extra: str, procs: int = 0, batch: int = 8, epochs: int = 
                "-m", "tlgui"] if procs else [sys.executable, "-m", "tlgui"]
     command += ["train", "--model", "builtin:cifar_net", "--weights", "none", "--data",
                 str(data), "--epochs", str(epochs), "--batch-size", str(batch), "--lr", "0.01",
-                "--optimizer", "sgd", "--augment", "none", "--out", str(out), *extra]
+                "--optimizer", "sgd", "--augment", "none", "--device", "cpu", "--out", str(out),
+                *extra]
     if not wait:
         return subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -38,10 +39,10 @@ def train(out: Path, *extra: str, procs: int = 0, batch: int = 8, epochs: int = 
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
-    two = train(tmp_path / "two", procs=2, batch=8)
+    two = train(tmp_path / "two", "--no-amp", procs=2, batch=8)
     assert two.returncode == 0, two.stderr
     assert "2 ranks hold bit-identical models" in two.stdout + two.stderr
-    one = train(tmp_path / "one", batch=16)
+    one = train(tmp_path / "one", "--no-amp", batch=16)
     assert one.returncode == 0, one.stderr
     a, b = (load_file(str(tmp_path / d / "model.safetensors")) for d in ("one", "two"))
     worst = max(float((a[k] - b[k]).abs().max()) for k in a)
@@ -58,7 +59,7 @@ def test_cached_features_under_two_processes(tmp_path):
     data = make_image_folder(tmp_path / "data", per_class=8, val_per_class=3)
     done = subprocess.run(
         [TORCHRUN, "--nproc-per-node", "2", "--master-port", str(29700 + os.getpid() % 200),
-         "-m", "tlgui", "train", "--model", "builtin:vgg64", "--weights", "none", "--data",
+         "-m", "tlgui", "train", "--device", "cpu", "--model", "builtin:vgg64", "--weights", "none", "--data",
          str(data), "--preset", "head-only", "--epochs", "2", "--batch-size", "4",
          "--cache-dir", str(tmp_path / "features"), "--out", str(tmp_path / "run")],
         env=ENV, capture_output=True, text=True, timeout=300)
@@ -142,7 +143,7 @@ def test_an_error_on_one_rank_ends_every_rank_with_the_message(tmp_path):
     start = time.monotonic()
     done = subprocess.run(
         [TORCHRUN, "--nproc-per-node", "2", "--master-port", str(29900 + os.getpid() % 90),
-         "-m", "tlgui", "train", "--model", f"{factory}:make", "--trust-code", "--weights",
+         "-m", "tlgui", "train", "--device", "cpu", "--model", f"{factory}:make", "--trust-code", "--weights",
          "none", "--input-size", "3x32x32", "--cache", "off", "--data", str(DEMO_DATA), "--epochs", "2",
          "--batch-size", "8", "--out", str(tmp_path / "run")],
         env=ENV, capture_output=True, text=True, timeout=240)

@@ -83,8 +83,12 @@ class TrainConfig:
     cache_dir: str | None = _setting(None, "keep feature caches on disk here")
     device: str = _setting("auto", "auto picks CUDA, then Apple MPS, then the CPU",
                            choices=DEVICES, label="Device")
-    amp: bool = _setting(False, "mixed precision (bf16 or fp16 autocast on CUDA)")
-    channels_last: bool = _setting(False, "channels-last memory format")
+    amp: bool = _setting(True, "mixed precision where it pays: bfloat16 on Ampere and newer "
+                         "GPUs and on CPUs with native bfloat16 (AVX512-BF16, AMX), float16 "
+                         "with loss scaling on older GPUs, float32 elsewhere; the loss and the "
+                         "weights stay float32")
+    channels_last: bool = _setting(True, "channels-last memory format (faster convolutions "
+                                   "on CPUs and on tensor cores)")
     workers: int = _setting(-1, "DataLoader workers (default: up to 8 on CUDA, none on the CPU)")
     seed: int = _setting(0, "governs everything random: head and branch initialisation, the "
                          "split, shuffling, augmentation, dropout", label="Seed")
@@ -127,8 +131,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + spec.name.replace("_", "-")
         meta = spec.metadata
-        if spec.default is False:
-            parser.add_argument(flag, action="store_true", help=meta["help"])
+        if isinstance(spec.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                                default=spec.default, help=meta["help"])
             continue
         kind = {int: int, float: float}.get(type(spec.default), str)
         choices = meta["choices"] if meta["choices"] and spec.name != "device" else None

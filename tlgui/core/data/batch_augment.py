@@ -82,9 +82,9 @@ class BatchAugment:
         else:
             x = images.float().div_(255)  # in place from here: one new batch, not one per step
         if train and self.augment != "none":
-            flip = (torch.rand(len(x), device=x.device) < 0.5).nonzero().flatten()
-            if len(flip):
-                x[flip] = x[flip].flip(3)
+            # a mask, not indexes: nonzero() would make the CPU wait for the GPU every batch
+            flip = torch.rand(len(x), device=x.device) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
             if self.augment == "strong":
                 if sizes is not None:  # per-image crops were rotated in the loader
                     x = self._rotate(x)

@@ -89,6 +89,8 @@ def _decode_batch(paths: list[Path], device: torch.device) -> list[torch.Tensor 
     try:
         decoded = iter(decode_jpeg(readable, mode=ImageReadMode.RGB, device=device))
         return [next(decoded) if d is not None else None for d in data]
+    except torch.cuda.OutOfMemoryError:  # a RuntimeError too, but no file's fault
+        raise
     except RuntimeError:
         return [_decode_one(d, device) if d is not None else None for d in data]
 
@@ -96,5 +98,7 @@ def _decode_batch(paths: list[Path], device: torch.device) -> list[torch.Tensor 
 def _decode_one(data: torch.Tensor, device: torch.device) -> torch.Tensor | None:
     try:
         return decode_jpeg(data, mode=ImageReadMode.RGB, device=device)
+    except torch.cuda.OutOfMemoryError:
+        raise
     except RuntimeError:
         return None

@@ -18,7 +18,12 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DistributedSampler, Subset
 
-TIMEOUT = timedelta(minutes=10)
+from tlgui.core.errors import TlguiError
+
+TIMEOUT = timedelta(minutes=10)  # a collective of the training loop that takes longer is stuck
+# while rank 0 computes every image's features the others wait: hours on a large folder
+WAIT_TIMEOUT = timedelta(hours=12)
+_waiting: list = []  # the gloo group of that wait, made once per process group
 
 
 @dataclass(frozen=True)
@@ -51,16 +56,23 @@ def start(ranks: Ranks, device: torch.device) -> None:
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, rank=ranks.rank, world_size=ranks.world,
                                 timeout=TIMEOUT)
+        _waiting[:] = [dist.new_group(backend="gloo", timeout=WAIT_TIMEOUT)]
 
 
 def finish() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+    _waiting.clear()
 
 
 def device_for(ranks: Ranks, device: torch.device) -> torch.device:
-    """One GPU per process: cuda:LOCAL_RANK."""
+    """One GPU per process: cuda:LOCAL_RANK; more processes than GPUs are refused."""
     if ranks.enabled and device.type == "cuda":
+        count = torch.cuda.device_count()
+        if ranks.local_rank >= count:
+            raise TlguiError(
+                f"torchrun started more processes on this machine than it has GPUs ({count}): "
+                f"use --nproc-per-node {count}, or --device cpu to train on the CPU")
         torch.cuda.set_device(ranks.local_rank)
         return torch.device("cuda", ranks.local_rank)
     return device
@@ -77,7 +89,7 @@ def validation_share(dataset, ranks: Ranks):
     """Every rank-th item (no padding, so the reduced metrics count each image once)."""
     if not ranks.enabled:
         return dataset
-    return Subset(dataset, list(range(ranks.rank, len(dataset), ranks.world)))
+    return Subset(dataset, share(list(range(len(dataset))), ranks))
 
 
 def reduce_sum(values: torch.Tensor, ranks: Ranks) -> torch.Tensor:
@@ -100,8 +112,14 @@ def wrap(module: nn.Module, ranks: Ranks, device: torch.device) -> nn.Module:
 
 
 def barrier(ranks: Ranks) -> None:
+    """Wait for every rank, for up to WAIT_TIMEOUT (on gloo: no GPU is held while waiting)."""
     if ranks.enabled:
-        dist.barrier()
+        dist.barrier(group=_waiting[0] if _waiting else None)
+
+
+def share(items: list, ranks: Ranks) -> list:
+    """This rank's part of work that every rank needs done once: every world-th item."""
+    return items[ranks.rank::ranks.world] if ranks.enabled else items
 
 
 def model_digest(model: nn.Module) -> str:

@@ -15,11 +15,12 @@ from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataError, DataIndex
 from tlgui.core.data.datasets import make_loader
 from tlgui.core.data.image_cache import DecodedCache
-from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.data.image_check import find_bad_files, open_rgb
 from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.model.freeze import set_train_mode, set_trainable, unfreeze_all
 from tlgui.core.model.snapshots import snapshot
 from tlgui.core.train import checkpoints, distributed
+from tlgui.core.train.compute import precision_for, set_deterministic, use_channels_last
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.core.train.feature_cache import find_cut
 from tlgui.core.train.feed import DeviceFeed
@@ -82,21 +83,25 @@ class Trainer:
         failures: they end the run cleanly and are reported in ``result.error``."""
         cfg = self.config
         started = False
-        deterministic = torch.are_deterministic_algorithms_enabled()
-        benchmark = torch.backends.cudnn.benchmark
+        restore = set_deterministic(cfg.deterministic, self.device, self._say)
         try:
-            self._set_deterministic(cfg.deterministic)
             distributed.start(self.ranks, self.device)
             self._prepare_data()
             before = self.before = snapshot(self.model)
             original_before = snapshot(self.original) if self.original is not None else None
             self.model.to(self.device)
-            if cfg.channels_last:
-                self.model.to(memory_format=torch.channels_last)
+            self.channels_last = cfg.channels_last and use_channels_last(
+                self.model, self._one_input(), self._say)
             state = checkpoints.load(resume_from) if resume_from else None
             start = state["epoch"] if state else 0
             phases = self._phases()
             self._apply_unfreezing(upto=start)
+            self.precision = precision_for(self.device, cfg.amp)
+            if self.precision.note:
+                self._say(self.precision.note)
+            self.scaler = self.precision.scaler()  # one per run: the scale spans the phases
+            if state and state.get("scaler"):  # empty when saved with the scaler off
+                self.scaler.load_state_dict(state["scaler"])
             if state:
                 for name, param in self.model.named_parameters():
                     param.requires_grad_(name in state["trainable"])
@@ -131,27 +136,12 @@ class Trainer:
                 self._say("".join(traceback.format_exception(exc)).rstrip())
             self._emit("on_exception", exc, self.result.error)
         finally:
-            torch.use_deterministic_algorithms(deterministic)
-            torch.backends.cudnn.benchmark = benchmark
+            restore()
             self.model.eval()
             if not started:
                 self._emit("on_fit_start", cfg, cfg.epochs, 0)
             self._emit("on_fit_end", self.result)
         return self.result
-
-    def _set_deterministic(self, on: bool) -> None:
-        """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse.
-        Otherwise cuDNN times its convolution kernels once per input shape and keeps the
-        fastest (the shapes are fixed: every image is cropped to the model's size)."""
-        if on:
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = not on
-            if on:
-                self._say("deterministic algorithms on: CUDA training is slower (deterministic "
-                          "kernels, no cuDNN autotuning) and an operation without a "
-                          "deterministic version stops the run with its name")
-        torch.use_deterministic_algorithms(on)
 
     def _prepare_data(self) -> None:
         self.train_files = self.data.splits["train"]
@@ -165,6 +155,11 @@ class Trainer:
         if not self.train_files:
             raise DataError(f"none of the {len(bad)} training images in {self.data.root} can be "
                             "read")
+
+    def _one_input(self) -> torch.Tensor:
+        """The first readable training image as the model sees it, on the device."""
+        path = self.train_files[0][0]
+        return self.eval_transform(open_rgb(path)).to(self.device)
 
     def _phases(self) -> list[int]:
         """Epochs at which the trainable set changes (the optimiser is rebuilt there)."""
@@ -199,15 +194,10 @@ class Trainer:
         if self.split is None and cfg.cache == "on":
             self._say(f"features not cached: {reason}")
         self._augment = augment
-        self.amp_dtype = None
-        if cfg.amp and self.device.type == "cuda":
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        elif cfg.amp:
-            self._say(f"mixed precision needs CUDA; training in float32 on {self.device.type}")
         setup_start = time.perf_counter()
         inputs = self._inputs()
         self.train_data, self.valid_data = inputs.train, inputs.valid
-        self.feed = DeviceFeed(self.device, inputs.augment, cfg.channels_last)
+        self.feed = DeviceFeed(self.device, inputs.augment, self.channels_last)
         self.image_cache = inputs.cache or self.image_cache
         self._pending_seconds = time.perf_counter() - setup_start  # counted in the next epoch
         self.batches_per_epoch = len(self._loader(self.train_data, shuffle=True, epoch=0))
@@ -221,22 +211,22 @@ class Trainer:
                                         (end - start) * self.batches_per_epoch)
         trained = self.split.head if self.split is not None else self.model
         self.train_net = distributed.wrap(trained, self.ranks, self.device)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         if state:
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
-            self.scaler.load_state_dict(state["scaler"])
         trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         mode = f"cached features at '{self.split.cut}'" if self.split else "full forward passes"
-        self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode}")
+        self._say(f"training {trainable:,} parameters on {describe(self.device)} with {mode} "
+                  f"in {self.precision.describe()}")
 
     def _inputs(self) -> Inputs:
         args = (self.train_files, self.valid_files, self.eval_transform)
-        common = dict(config=self.config, device=self.device, say=self._say,
+        common = dict(config=self.config, device=self.device, ranks=self.ranks, say=self._say,
                       should_stop=lambda: self.stop.stopped)
         if self.split is not None:
-            return feature_inputs(self.split, *args, ranks=self.ranks, workers=self._workers(),
-                                  amp_dtype=self.amp_dtype, **common)
+            return feature_inputs(self.split, *args, workers=self._workers(),
+                                  amp_dtype=self.precision.dtype, channels_last=self.channels_last,
+                                  **common)
         return image_inputs(*args, self._augment, **common)
 
     def _workers(self) -> int:
@@ -260,10 +250,8 @@ class Trainer:
     def _forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
         net: nn.Module = self.train_net if train else (
             self.split.head if self.split is not None else self.model)
-        if self.amp_dtype is not None:
-            with torch.autocast("cuda", dtype=self.amp_dtype):
-                return net(images)
-        return net(images)
+        with self.precision.autocast():
+            return net(images)
 
     def _note_failed(self, dataset, failed: list[int]) -> None:
         samples = getattr(dataset, "samples", None)
@@ -290,11 +278,7 @@ class Trainer:
                 continue
             out = self._forward(images, train=True)
             loss = nn.functional.cross_entropy(out.float(), labels)
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.scheduler.step()
+            self._step(loss)
             if pending is not None:
                 self._record(totals, *pending, good_state)
             pending = (number, loss.detach(), (out.argmax(1) == labels).sum(), len(labels))
@@ -324,6 +308,20 @@ class Trainer:
             rows = weight_changes(self.before, self.model, self._changeable)
             self._emit("on_weights", epoch, [dataclasses.asdict(r) for r in rows])
 
+    def _step(self, loss: torch.Tensor) -> None:
+        """One optimiser step; the schedule advances only when the step was taken (a loss
+        scaler skips steps whose gradients overflowed; reading its scale waits for the GPU,
+        which only float16 runs pay)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        if self.scaler.is_enabled():
+            scale = self.scaler.get_scale()
+            self.scaler.update()
+            if self.scaler.get_scale() < scale:
+                return
+        self.scheduler.step()
+
     def _record(self, totals: RunningTotals, number: int, loss: torch.Tensor,
                 hits: torch.Tensor, count: int, good_state: dict) -> None:
         """Count one finished step and announce it; reading ``loss`` waits for that step
@@ -343,18 +341,20 @@ class Trainer:
             return None
         self.model.eval()
         classes = len(self.data.classes)
-        confusion = torch.zeros(classes, classes, dtype=torch.long)
-        loss_sum, seen = 0.0, 0
+        # summed on the device and read once: no wait for the GPU per batch
+        counts = torch.zeros(classes * classes, dtype=torch.long, device=self.device)
+        total_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        seen = 0
         loader = self._loader(self.valid_data, shuffle=False, epoch=0)
         for batch, images, labels in self.feed(loader, train=False):
             self._note_failed(self.valid_data, batch.failed)
             if images is None:
                 continue
             out = self._forward(images).float()
-            loss_sum += float(nn.functional.cross_entropy(out, labels, reduction="sum"))
+            total_loss += nn.functional.cross_entropy(out, labels, reduction="sum").double()
             seen += len(labels)
-            pairs = labels.cpu() * classes + out.argmax(1).cpu()
-            confusion += torch.bincount(pairs, minlength=classes * classes).view(classes, classes)
+            counts += torch.bincount(labels * classes + out.argmax(1), minlength=classes ** 2)
+        confusion, loss_sum = counts.view(classes, classes).cpu(), total_loss.item()
         if self.ranks.enabled:  # each rank validated its share
             packed = torch.cat([confusion.flatten().double(),
                                 torch.tensor([loss_sum, seen], dtype=torch.float64)])

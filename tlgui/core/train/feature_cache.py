@@ -130,14 +130,15 @@ _MEMORY_ENTRIES = 4
 def compute_features(
     split: CacheSplit, files: list[tuple[Path, int]], transform: Callable, *,
     device: torch.device, batch_size: int = 64, cache_dir: str | Path | None = None,
-    workers: int = 0, amp_dtype: torch.dtype | None = None,
+    workers: int = 0, amp_dtype: torch.dtype | None = None, channels_last: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int, int], None] = lambda done, total: None,
     say: Callable[[str], None] = lambda text: None,
 ) -> tuple[Features, bool]:
     """Features for every file (memory, or ``cache_dir`` on disk); True when reused.
     ``workers`` decode in parallel; ``amp_dtype`` runs the frozen part in mixed precision
-    on CUDA (the features are stored as float32 either way)."""
+    (the features are stored as float32 either way), ``channels_last`` on channels-last
+    input (1.7x faster convolutions on a CPU)."""
     key = cache_key(split, files, transform, amp_dtype)
     if key in _MEMORY:
         _MEMORY.move_to_end(key)
@@ -151,7 +152,7 @@ def compute_features(
         shutil.rmtree(folder, ignore_errors=True)
     modes = {m: m.training for m in split.prefix.modules()}
     split.prefix.eval()
-    split.prefix.to(memory_format=torch.channels_last)  # 1.7x faster convolutions on a CPU
+    layout = torch.channels_last if channels_last else torch.contiguous_format
     chunks: list[torch.Tensor] = []
     ok = np.zeros(len(files), dtype=bool)
     loader = make_loader(ImageFiles(files, transform), batch_size, shuffle=False,
@@ -163,7 +164,7 @@ def compute_features(
                 raise InterruptedError("stopped while caching features")
             if len(batch.images):
                 images = batch.images.to(device, non_blocking=True).contiguous(
-                    memory_format=torch.channels_last)
+                    memory_format=layout)
                 with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
                                     enabled=amp_dtype is not None):
                     out = split.prefix(images).float().cpu()

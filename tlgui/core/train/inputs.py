@@ -35,11 +35,12 @@ class Inputs:
 
 
 def image_inputs(train: Files, valid: Files, eval_transform, augment: str, config: TrainConfig,
-                 device: torch.device, say: Callable[[str], None],
+                 device: torch.device, ranks: distributed.Ranks, say: Callable[[str], None],
                  should_stop: Callable[[], bool]) -> Inputs:
     """Image files through the transforms every epoch, or, with ``config.image_cache``,
     decoded images from the disk cache, cropped per image and augmented per batch on the
-    device (the cache filled by the GPU's JPEG decoder first when ``config.gpu_decode``)."""
+    device (the cache filled by the GPU's JPEG decoder first when ``config.gpu_decode``,
+    each rank of a torchrun job decoding its share)."""
     plain = Inputs(ImageFiles(train, train_transform(eval_transform, augment)),
                    ImageFiles(valid, eval_transform))
     if not config.image_cache:
@@ -53,8 +54,9 @@ def image_inputs(train: Files, valid: Files, eval_transform, augment: str, confi
     cache = DecodedCache(folder, ResizeSpec(spec.resize, spec.interpolation),
                          config.image_cache_mb * 2**20)
     if config.gpu_decode and device.type == "cuda":
-        paths = [path for path, _ in train + valid]
+        paths = distributed.share([path for path, _ in train + valid], ranks)
         say(fill_cache(cache, paths, device, should_stop=should_stop).describe(device))
+        distributed.barrier(ranks)  # every share is in the cache before training reads it
     elif config.gpu_decode:
         say(f"GPU JPEG decoding needs CUDA (this run trains on {device.type}); JPEGs are "
             "decoded on the CPU")
@@ -77,9 +79,11 @@ def crops_on_device(device: torch.device) -> bool:
 def feature_inputs(split: CacheSplit, train: Files, valid: Files, eval_transform,
                    config: TrainConfig, device: torch.device, ranks: distributed.Ranks,
                    say: Callable[[str], None], should_stop: Callable[[], bool],
-                   workers: int = 0, amp_dtype: torch.dtype | None = None) -> Inputs:
+                   workers: int = 0, amp_dtype: torch.dtype | None = None,
+                   channels_last: bool = False) -> Inputs:
     """The frozen part's outputs, computed once (or read from ``config.cache_dir``) by
-    ``workers`` decoding processes, in ``amp_dtype`` when mixed precision is on."""
+    ``workers`` decoding processes, in ``amp_dtype`` when mixed precision is on, on
+    channels-last input when the model takes it."""
     out = []
     for files, name in ((train, "training"), (valid, "validation")):
         if not files:
@@ -92,6 +96,7 @@ def feature_inputs(split: CacheSplit, train: Files, valid: Files, eval_transform
         features, reused = compute_features(
             split, files, eval_transform, device=device, batch_size=max(config.batch_size, 64),
             cache_dir=config.cache_dir, workers=workers, amp_dtype=amp_dtype,
+            channels_last=channels_last,
             should_stop=should_stop, say=say)
         if shared and ranks.writes:
             distributed.barrier(ranks)
