@@ -29,7 +29,9 @@ def folder(tmp_path_factory):
 def train(folder, cache_dir=None, augment="none", model="builtin:cifar_net"):
     exp = build([{"op": "load", "model": model, "weights": "none"},
                  {"op": "replace_head", "num_classes": 2}])
+    # deterministic: no cuDNN autotuning, whose choice of kernels varies between runs
     config = TrainConfig(epochs=2, batch_size=4, cache="off", augment=augment, seed=5,
+                         deterministic=True,
                          image_cache=cache_dir is not None, image_cache_dir=str(cache_dir)
                          if cache_dir else None)
     trainer = Trainer(exp.model, index_folder(folder), exp.loaded.transform, config,

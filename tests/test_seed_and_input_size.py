@@ -26,7 +26,7 @@ def _train(data, out, *extra) -> tuple[dict, dict]:
     # light augmentation and random head initialisation: both must follow the seed
     assert main(["train", "--model", "builtin:vgg64", "--weights", "none", "--data", str(data),
                  "--epochs", "2", "--batch-size", "4", "--augment", "light", "--preset",
-                 "head-only", "--out", str(out), *extra]) == 0
+                 "head-only", "--deterministic", "--out", str(out), *extra]) == 0
     from safetensors.torch import load_file
 
     history = json.loads((out / "history.json").read_text())["epochs"]

@@ -80,17 +80,16 @@ class TrainingForm(QWidget):
                                  value=defaults.lr)
         self.pretrained_mult = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0,
                                               singleStep=0.05, value=defaults.pretrained_lr_mult)
-        self.pretrained_mult.setToolTip("pretrained layers learn this much slower than new ones")
+        self.pretrained_mult.setToolTip(help_of("pretrained_lr_mult"))
         self.spread = _combo("lr_spread", defaults)
         self.schedule = _combo("schedule", defaults)
         self.unfreeze = QLineEdit()
         self.unfreeze.setPlaceholderText("e.g. 3:all or 3:2 5:all (epoch:all|last K blocks)")
         self.device = _combo("device", defaults)
         self.amp = QCheckBox("mixed precision")
-        self.amp.setToolTip("bf16 (or fp16) autocast on CUDA; ignored elsewhere")
+        self.amp.setToolTip(help_of("amp"))
         self.channels_last = QCheckBox("channels-last")
-        self.channels_last.setToolTip("channels-last memory format: faster convolutions on "
-                                      "recent GPUs, with mixed precision especially")
+        self.channels_last.setToolTip(help_of("channels_last"))
         self.image_cache = QCheckBox("keep decoded images")
         self.image_cache.setToolTip(
             "decoded, resized images are kept on disk (~/.cache/tlgui/decoded, at most "
@@ -121,6 +120,8 @@ class TrainingForm(QWidget):
                 ("Seed", self.seed), ("", self.deterministic))
         for label, widget in rows:
             form.addRow(label, widget)
+        for name, widget in self._fields().items():
+            _show(widget, getattr(defaults, name))
 
     def _image_cache_toggled(self, on: bool) -> None:
         self.gpu_decode.setEnabled(on)
