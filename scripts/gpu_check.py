@@ -102,7 +102,7 @@ def torchrun(out: Path) -> Check:
                                 out / "torchrun.log")
     check = Check(f"torchrun, {gpus} process(es) on {gpus} GPU(s)", code == 0, seconds)
     check.detail = (re.findall(r".*ranks hold.*|integrity \w+.*", output) or [""])[-1]
-    if gpus == 1:
+    if torch.cuda.device_count() == 1:
         code, refused, more = run([launcher, "--nproc-per-node", "2", "--master-port", "29612",
                                    *common, "--out", str(out / "ddp-too-many")], 90,
                                   out / "torchrun-too-many.log")

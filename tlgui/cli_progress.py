@@ -1,9 +1,22 @@
-"""The text progress of ``tlgui train``."""
+"""The text progress of ``tlgui train`` and ``tlgui find-lr``."""
 
 import sys
 import time
 
 from tlgui.core.train.train_events import BatchStats, EpochStats, TrainListener
+
+
+def bar(fraction: float) -> str:
+    return f"[{'#' * int(fraction * 20):<20}]"
+
+
+def show_progress(done: int, total: int, what: str, stream=None) -> None:
+    """One updating line on a terminal (nothing when the output is a file)."""
+    stream = stream or sys.stderr
+    if stream.isatty():
+        stream.write(f"\r{what} {bar(done / max(total, 1))} {done}/{total}   "
+                     + ("\n" if done >= total else ""))
+        stream.flush()
 
 
 class TextProgress(TrainListener):
@@ -21,10 +34,9 @@ class TextProgress(TrainListener):
         if not self.stream.isatty():
             return
         done = (stats.batch + 1) / max(stats.batches, 1)
-        bar = "#" * int(done * 20)
         left = (stats.batches - stats.batch - 1) * (time.perf_counter() - self.batch_start) \
             / (stats.batch + 1)
-        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} [{bar:<20}] "
+        self.stream.write(f"\repoch {stats.epoch + 1}/{self.epochs} {bar(done)} "
                           f"{stats.batch + 1}/{stats.batches} loss {stats.loss:.4f} "
                           f"{stats.images_per_s:,.0f} img/s, {left:.0f}s left   ")
         self.stream.flush()

@@ -12,6 +12,18 @@ from tlgui.core.config import PRESETS, add_config_arguments
 
 def add_train_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model on an image folder (headless)")
+    add_model_and_settings(p)
+    p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
+    p.add_argument("--no-tensorboard", action="store_true",
+                   help="do not write TensorBoard event files under OUT/tb/")
+    p.add_argument("--from", dest="plan", metavar="DIR",
+                   help="train the model and settings of a folder exported from the app "
+                        "(File → Export run folder); --data and --out say where")
+    p.add_argument("--out", required=True, metavar="DIR")
+
+
+def add_model_and_settings(p: argparse.ArgumentParser) -> None:
+    """What ``train`` and ``find-lr`` share: the model, its freezing, the data, the settings."""
     p.add_argument("--model", default="default")
     p.add_argument("--weights", default="default")
     p.add_argument("--trust-code", action="store_true")
@@ -33,13 +45,6 @@ def add_train_parser(sub) -> None:
     p.add_argument("--input-size", metavar="CxHxW",
                    help="the model's input size, e.g. 3x32x32 (default: what the model "
                         "declares, or the first size tried that runs)")
-    p.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
-    p.add_argument("--no-tensorboard", action="store_true",
-                   help="do not write TensorBoard event files under OUT/tb/")
-    p.add_argument("--from", dest="plan", metavar="DIR",
-                   help="train the model and settings of a folder exported from the app "
-                        "(File → Export run folder); --data and --out say where")
-    p.add_argument("--out", required=True, metavar="DIR")
 
 
 def _selectors(values: list[str]) -> list[str | int]:
@@ -94,18 +99,23 @@ def _multipliers(values: list[str]) -> dict[str, float]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from tlgui.core.config import check_config, config_from_args, parse_unfreeze
     from tlgui.core.runs.record import load_plan
 
-    out = Path(args.out)
     if args.plan:
         return _train(args, *load_plan(args.plan, trust_code=args.trust_code))
+    return _train(args, None, settings_from_args(args, str(Path(args.out) / "checkpoints")))
+
+
+def settings_from_args(args: argparse.Namespace, checkpoint_dir: str | None):
+    """The checked TrainConfig of :func:`add_model_and_settings`'s options."""
+    from tlgui.core.config import check_config, config_from_args, parse_unfreeze
+
     config = config_from_args(
         args, lr_multipliers=_multipliers(args.lr_mult), unfreeze=parse_unfreeze(args.unfreeze_at),
-        checkpoint_dir=str(out / "checkpoints"), image_cache=args.image_cache is not None,
+        checkpoint_dir=checkpoint_dir, image_cache=args.image_cache is not None,
         image_cache_dir=args.image_cache or None)
     check_config(config)
-    return _train(args, None, config)
+    return config
 
 
 def _train(args: argparse.Namespace, experiment, config) -> int:

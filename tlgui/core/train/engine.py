@@ -17,7 +17,7 @@ from tlgui.core.data.datasets import make_loader
 from tlgui.core.data.image_cache import DecodedCache
 from tlgui.core.data.image_check import find_bad_files, open_rgb
 from tlgui.core.errors import TlguiError, user_message
-from tlgui.core.model.freeze import set_train_mode, set_trainable, unfreeze_all
+from tlgui.core.model.freeze import set_train_mode
 from tlgui.core.model.snapshots import snapshot
 from tlgui.core.train import checkpoints, distributed
 from tlgui.core.train.compute import precision_for, set_deterministic, use_channels_last
@@ -40,6 +40,7 @@ from tlgui.core.train.train_events import (
     TrainListener,
     ValidationStats,
 )
+from tlgui.core.train.unfreezing import phase_starts, unfreeze_upto
 from tlgui.core.validate import check_data
 
 
@@ -78,6 +79,33 @@ class Trainer:
     def _say(self, text: str) -> None:
         self._emit("on_message", text)
 
+    def prepare(self, state: dict | None = None) -> int:
+        """Everything before the first epoch (data, device, precision, the trainable set,
+        inputs, optimiser), from a checkpoint's ``state`` when resuming; returns the epoch
+        to start at. Needs the process group started (``fit`` does it)."""
+        cfg = self.config
+        self._prepare_data()
+        self.before = snapshot(self.model)
+        self.model.to(self.device)
+        self.channels_last = cfg.channels_last and use_channels_last(
+            self.model, self._one_input(), self._say)
+        start = state["epoch"] if state else 0
+        self._apply_unfreezing(upto=start)
+        self.precision = precision_for(self.device, cfg.amp)
+        if self.precision.note:
+            self._say(self.precision.note)
+        self.scaler = self.precision.scaler()  # one per run: the scale spans the phases
+        if state and state.get("scaler"):  # empty when saved with the scaler off
+            self.scaler.load_state_dict(state["scaler"])
+        if state:
+            for name, param in self.model.named_parameters():
+                param.requires_grad_(name in state["trainable"])
+            self.model.load_state_dict(state["model"])
+            self.result.history = [EpochStats(**h) for h in state["history"]]
+            self.result.best_epoch = state.get("best_epoch")
+        self._setup_phase(phase_starts(self.config), start, state)
+        return start
+
     def fit(self, resume_from: str | Path | None = None) -> FitResult:
         """Run all epochs (or the rest of a checkpointed run); never raises for training
         failures: they end the run cleanly and are reported in ``result.error``."""
@@ -86,32 +114,14 @@ class Trainer:
         restore = set_deterministic(cfg.deterministic, self.device, self._say)
         try:
             distributed.start(self.ranks, self.device)
-            self._prepare_data()
-            before = self.before = snapshot(self.model)
             original_before = snapshot(self.original) if self.original is not None else None
-            self.model.to(self.device)
-            self.channels_last = cfg.channels_last and use_channels_last(
-                self.model, self._one_input(), self._say)
             state = checkpoints.load(resume_from) if resume_from else None
-            start = state["epoch"] if state else 0
-            phases = self._phases()
-            self._apply_unfreezing(upto=start)
-            self.precision = precision_for(self.device, cfg.amp)
-            if self.precision.note:
-                self._say(self.precision.note)
-            self.scaler = self.precision.scaler()  # one per run: the scale spans the phases
-            if state and state.get("scaler"):  # empty when saved with the scaler off
-                self.scaler.load_state_dict(state["scaler"])
+            start = self.prepare(state)
             if state:
-                for name, param in self.model.named_parameters():
-                    param.requires_grad_(name in state["trainable"])
-                self.model.load_state_dict(state["model"])
-                self.result.history = [EpochStats(**h) for h in state["history"]]
-                self.result.best_epoch = state.get("best_epoch")
                 self._say(f"resumed from {resume_from} at epoch {start + 1}")
-            self._setup_phase(phases, start, state)
             self._emit("on_fit_start", cfg, cfg.epochs, self.batches_per_epoch)
             started = True
+            phases = phase_starts(self.config)
             for epoch in range(start, cfg.epochs):
                 if epoch in phases and epoch != start:
                     self._apply_unfreezing(upto=epoch)
@@ -121,7 +131,7 @@ class Trainer:
                     self.result.stopped = True
                     self._say(f"stopped during epoch {epoch + 1}")
                     break
-            self.integrity = check_integrity(before, self.model, self._changeable,
+            self.integrity = check_integrity(self.before, self.model, self._changeable,
                                              original_before, self.original)
             self._say(self.integrity.summary())
             if self.ranks.enabled:
@@ -131,7 +141,7 @@ class Trainer:
                              "DIFFERENT models: the ranks went out of step"))
             self._emit("on_integrity", self.integrity.as_dict())
         except Exception as exc:  # the run ends cleanly, with the reason shown
-            self.result.error = _explain(exc)
+            self.result.error = explain(exc)
             if not isinstance(exc, (TlguiError, torch.cuda.OutOfMemoryError, InterruptedError)):
                 self._say("".join(traceback.format_exception(exc)).rstrip())
             self._emit("on_exception", exc, self.result.error)
@@ -161,23 +171,10 @@ class Trainer:
         path = self.train_files[0][0]
         return self.eval_transform(open_rgb(path)).to(self.device)
 
-    def _phases(self) -> list[int]:
-        """Epochs at which the trainable set changes (the optimiser is rebuilt there)."""
-        steps = sorted({s.epoch for s in self.config.unfreeze if 0 < s.epoch < self.config.epochs})
-        return [0, *steps]
-
     def _apply_unfreezing(self, upto: int) -> None:
-        for step in self.config.unfreeze:
-            if step.epoch <= upto and step.epoch < self.config.epochs:
-                if step.what == "all":
-                    unfreeze_all(self.model)
-                else:
-                    blocks = [n for n, m in self.model.named_children()
-                              if any(True for _ in m.parameters())]
-                    set_trainable(self.model, blocks[-int(step.what):], True)
-                if step.epoch == upto and upto > 0:
-                    self._say(f"epoch {upto + 1}: unfroze {step.what}")
-                    self._emit("on_unfreeze", upto, str(step.what))
+        for step in unfreeze_upto(self.model, self.config, upto):
+            self._say(f"epoch {upto + 1}: unfroze {step.what}")
+            self._emit("on_unfreeze", upto, str(step.what))
 
     def _setup_phase(self, phases: list[int], epoch: int, state: dict | None) -> None:
         """Choose cached or full training for the current trainable set, then build the
@@ -200,7 +197,7 @@ class Trainer:
         self.feed = DeviceFeed(self.device, inputs.augment, self.channels_last)
         self.image_cache = inputs.cache or self.image_cache
         self._pending_seconds = time.perf_counter() - setup_start  # counted in the next epoch
-        self.batches_per_epoch = len(self._loader(self.train_data, shuffle=True, epoch=0))
+        self.batches_per_epoch = len(self.loader(self.train_data, shuffle=True, epoch=0))
         end = next((p for p in phases if p > epoch), cfg.epochs)
         start = max(p for p in phases if p <= epoch)
         factors = lr_factors(self.model, pretrained_mult=cfg.pretrained_lr_mult,
@@ -235,7 +232,7 @@ class Trainer:
             return self.config.workers
         return min(8, os.cpu_count() or 1) if self.device.type == "cuda" else 0
 
-    def _loader(self, dataset, *, shuffle: bool, epoch: int):
+    def loader(self, dataset, *, shuffle: bool, epoch: int):
         cfg = self.config
         workers = 0 if self.split is not None else self._workers()  # features: in memory
         sampler = distributed.train_sampler(dataset, self.ranks, cfg.seed) if shuffle else None
@@ -247,7 +244,7 @@ class Trainer:
                            workers=workers, pin_memory=self.device.type == "cuda",
                            sampler=sampler)
 
-    def _forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, train: bool = False) -> torch.Tensor:
         net: nn.Module = self.train_net if train else (
             self.split.head if self.split is not None else self.model)
         with self.precision.autocast():
@@ -267,7 +264,7 @@ class Trainer:
         # kept in host memory: a NaN loss restores it, and the GPU holds no second model
         good_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         set_train_mode(self.model)
-        loader = self._loader(self.train_data, shuffle=True, epoch=epoch)
+        loader = self.loader(self.train_data, shuffle=True, epoch=epoch)
         totals = RunningTotals(epoch, self.batches_per_epoch)
         pending = None  # the last step's loss and hits: read once the next step is queued
         for number, (batch, images, labels) in enumerate(self.feed(loader, train=True)):
@@ -276,7 +273,7 @@ class Trainer:
             self._note_failed(self.train_data, batch.failed)
             if images is None:
                 continue
-            out = self._forward(images, train=True)
+            out = self.forward(images, train=True)
             loss = nn.functional.cross_entropy(out.float(), labels)
             self._step(loss)
             if pending is not None:
@@ -345,12 +342,12 @@ class Trainer:
         counts = torch.zeros(classes * classes, dtype=torch.long, device=self.device)
         total_loss = torch.zeros((), dtype=torch.float64, device=self.device)
         seen = 0
-        loader = self._loader(self.valid_data, shuffle=False, epoch=0)
+        loader = self.loader(self.valid_data, shuffle=False, epoch=0)
         for batch, images, labels in self.feed(loader, train=False):
             self._note_failed(self.valid_data, batch.failed)
             if images is None:
                 continue
-            out = self._forward(images).float()
+            out = self.forward(images).float()
             total_loss += nn.functional.cross_entropy(out, labels, reduction="sum").double()
             seen += len(labels)
             counts += torch.bincount(labels * classes + out.argmax(1), minlength=classes ** 2)
@@ -392,7 +389,8 @@ def _score(stats: EpochStats) -> float:
     return stats.val_accuracy if stats.val_accuracy is not None else -stats.train_loss
 
 
-def _explain(exc: BaseException) -> str:
+def explain(exc: BaseException) -> str:
+    """One plain sentence for what ended a run."""
     if isinstance(exc, torch.cuda.OutOfMemoryError):
         torch.cuda.empty_cache()
         return ("the GPU ran out of memory. Use a smaller batch size, turn on mixed precision "
