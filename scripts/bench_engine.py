@@ -42,7 +42,8 @@ def main() -> None:
             plain_rates.append(images / seconds)
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=0.01,
                              optimizer="sgd", weight_decay=0.0, schedule="constant",
-                             cache="off", augment="none", device=args.device)
+                             cache="off", augment="none", device=args.device, amp=False,
+                             channels_last=False)  # the overhead alone, same arithmetic
         engine_index = copy.copy(index)
         engine_index.splits = {"train": index.splits["train"]}  # no validation pass
         result = Trainer(copy.deepcopy(loaded.model), engine_index, loaded.transform,

@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.model_panel)
 
         self.training = TrainingPanel(provider=self._model_for_training, state=self.state)
-        self.training.run_started.connect(lambda: self._set_locked(True))
+        self.training.model_busy.connect(self._set_locked)
         self.training.run_finished.connect(self._training_finished)
         self.dataset = DatasetPanel(transforms=self._transforms)
         self.dataset.index_ready.connect(
@@ -267,13 +267,13 @@ class MainWindow(QMainWindow):
 
     def _apply(self, op: dict) -> None:
         """Apply a recipe operation as one undoable step."""
-        if self.history is None or self.training.is_running():
+        if self.history is None or self.training.is_busy():
             return
         self.history.do(op)
         self._after_change(op)
 
     def _step(self, undo: bool) -> None:
-        if self.history is None or self.training.is_running():
+        if self.history is None or self.training.is_busy():
             return
         op = self.history.undo() if undo else self.history.redo()
         if op is not None:
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         self.training.say(f"learning-rate multiplier for {name}: {factor:g}")
 
     def _update_undo_actions(self) -> None:
-        history, busy = self.history, self.training.is_running()
+        history, busy = self.history, self.training.is_busy()
         self.undo_action.setEnabled(bool(history and history.can_undo()) and not busy)
         self.redo_action.setEnabled(bool(history and history.can_redo()) and not busy)
         self.undo_action.setText(f"&Undo {history.undo_text()}" if history else "&Undo")
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def add_branch(self) -> BranchDialog | None:
         """Open the branch dialog; applying it is one undoable step."""
-        if self.experiment is None or self.training.is_running():
+        if self.experiment is None or self.training.is_busy():
             return None
         dialog = BranchDialog(self.experiment.model, self.experiment.loaded.input_size, self)
         dialog.accepted.connect(lambda: self._apply(dialog.op()))
@@ -344,8 +344,9 @@ class MainWindow(QMainWindow):
         """The working model as a LoadedModel named with the classes it was trained on."""
         if self.experiment is None:
             raise TlguiError("open a model first")
-        if self.training.is_running():
-            raise TlguiError("the model is training; use it when training has finished")
+        if self.training.is_busy():
+            raise TlguiError("the model is in use (training, or the learning-rate finder); use it "
+                             "when that has finished")
         loaded, width = self.experiment.loaded, classifier_width(self.experiment.model) or 0
         names = next((c for c in (self.training.classes, loaded.class_names) if len(c) == width),
                      [f"class_{i}" for i in range(width)])
@@ -361,7 +362,6 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
 
     def _training_finished(self, info: dict) -> None:
-        self._set_locked(False)
         self._update_counts()
         if info.get("summary"):
             self.statusBar().showMessage(info["summary"].splitlines()[0], 10_000)
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
             f"{self.experiment.loaded.spec} · training device: {describe(pick_device())}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.training.is_running():
+        if self.training.is_busy():
             answer = QMessageBox.question(
                 self, "Training is running", "Stop training and close the window?")
             if answer != QMessageBox.StandardButton.Yes:

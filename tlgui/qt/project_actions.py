@@ -93,6 +93,10 @@ class ProjectActions(QObject):
             self.window.statusBar().showMessage("The project is saved after each epoch "
                                                 "while training runs", 5000)
             return None
+        if self.window.training.is_busy():  # the range test holds trial weights
+            self.window.statusBar().showMessage("Save when the learning-rate finder has "
+                                                "finished", 5000)
+            return None
         self.path = save_project(target, self.current())
         self._remember(self.path)
         self.window.statusBar().showMessage(f"saved {self.path}", 5000)
@@ -122,7 +126,7 @@ class ProjectActions(QObject):
             self.open(name)
 
     def open(self, path: str | Path) -> BackgroundCall | None:
-        if self.window.training.is_running():
+        if self.window.training.is_busy():
             return None
         path = Path(path)
         self.window.statusBar().showMessage(f"opening {path} …")

@@ -10,6 +10,7 @@ from tlgui.core.data.datasets import ImageFiles, make_loader
 from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.errors import ValidationError
 from tlgui.core.model.loaded import LoadedModel
+from tlgui.core.train.compute import fast_forward
 from tlgui.core.train.devices import pick_device
 
 
@@ -72,8 +73,10 @@ def split_key(split: str) -> str:
 
 @torch.no_grad()
 def evaluate(loaded: LoadedModel, data: DataIndex, split: str = "valid", *, k: int = 5,
-             batch_size: int = 32, mistakes: int = 24, device: str = "auto") -> EvalReport:
-    """Run ``loaded.model`` over ``split`` of ``data``; classes are matched by name."""
+             batch_size: int = 32, mistakes: int = 24, device: str = "auto",
+             amp: bool = True) -> EvalReport:
+    """Run ``loaded.model`` over ``split`` of ``data``; classes are matched by name. With
+    ``amp``, in the precision and memory format training uses on this device."""
     classes = list(loaded.class_names)
     key = split_key(split)
     if key not in data.splits or not data.splits[key]:
@@ -91,6 +94,7 @@ def evaluate(loaded: LoadedModel, data: DataIndex, split: str = "valid", *, k: i
     samples = [s for s in samples if s[0] not in bad]
     target = pick_device(device)
     model = loaded.model.eval().to(target)
+    forward = None
     n = len(classes)
     confusion = torch.zeros(n, n, dtype=torch.long)
     top_hits, wrong = 0, []
@@ -100,7 +104,9 @@ def evaluate(loaded: LoadedModel, data: DataIndex, split: str = "valid", *, k: i
         skipped |= {str(samples[i][0]): "could not be decoded" for i in batch.failed}
         if not len(batch.labels):
             continue
-        probs = model(batch.images.to(target)).float().softmax(1).cpu()
+        forward = forward or fast_forward(model, target, batch.images[0], amp=amp,
+                                          channels_last=amp)
+        probs = forward(batch.images).softmax(1).cpu()
         best, predicted = probs.max(1)
         labels = batch.labels
         confusion += torch.bincount(labels * n + predicted, minlength=n * n).view(n, n)

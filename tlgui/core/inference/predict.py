@@ -8,17 +8,19 @@ from PIL import UnidentifiedImageError
 
 from tlgui.core.data.image_check import open_rgb
 from tlgui.core.model.loaded import LoadedModel
+from tlgui.core.train.compute import fast_forward
 
 
 @torch.no_grad()
 def predict_files(loaded: LoadedModel, paths: Sequence[str | Path], topk: int = 5,
-                  tta: bool = False) -> list[dict]:
+                  tta: bool = False, amp: bool = True) -> list[dict]:
     """Top-``topk`` classes with probabilities per file; unreadable files get an error.
-    ``tta`` averages the probabilities of the image and its horizontal flip."""
+    ``tta`` averages the probabilities of the image and its horizontal flip; ``amp``
+    computes in the precision and memory format training uses on this device."""
     model = loaded.model.eval()
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    results = []
+    results, forward = [], None
     for path in paths:
         try:
             image = open_rgb(path)
@@ -28,7 +30,8 @@ def predict_files(loaded: LoadedModel, paths: Sequence[str | Path], topk: int = 
         batch = loaded.transform(image).unsqueeze(0).to(device)
         if tta:
             batch = torch.cat([batch, batch.flip(3)])
-        probs = model(batch).float().softmax(dim=1).mean(0)
+        forward = forward or fast_forward(model, device, batch[0], amp=amp, channels_last=amp)
+        probs = forward(batch).softmax(dim=1).mean(0)
         values, indexes = probs.topk(min(topk, probs.numel()))
         names = loaded.class_names
         results.append({

@@ -105,6 +105,23 @@ def use_channels_last(model: nn.Module, image: torch.Tensor, say: Callable[[str]
     return False
 
 
+def fast_forward(model: nn.Module, device: torch.device, first: torch.Tensor, *,
+                 amp: bool = True, channels_last: bool = True
+                 ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``model``'s forward for inference the way this machine computes fastest (the
+    precision and memory format a run would use), returning float32 outputs; ``first`` is
+    one input image, used to check that the model takes channels-last input."""
+    precision = precision_for(device, amp)
+    layout = torch.channels_last if channels_last and use_channels_last(
+        model, first.to(device), lambda text: None) else torch.contiguous_format
+
+    def forward(images: torch.Tensor) -> torch.Tensor:
+        with precision.autocast():
+            return model(images.to(device).contiguous(memory_format=layout)).float()
+
+    return forward
+
+
 def set_deterministic(on: bool, device: torch.device, say: Callable[[str], None]
                       ) -> Callable[[], None]:
     """Same seed, same run on CUDA too, at a cost: some kernels are slower or refuse.

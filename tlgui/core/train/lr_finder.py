@@ -58,8 +58,9 @@ class LrSweep:
     def describe(self) -> str:
         rate = f"{self.suggested_lr:.2e}" if self.suggested_lr else "none (the loss never fell)"
         where = "the head on cached features" if self.cached else "the trainable layers"
-        return (f"suggested learning rate: {rate} ({RULE}); {len(self.lrs)} steps of {where} "
-                f"in {self.seconds:.1f} s; " + (
+        ended = f" (the loss diverged at {self.lrs[-1]:.1e})" if self.diverged else ""
+        return (f"suggested learning rate: {rate} ({RULE}); {len(self.lrs)} steps of {where}"
+                f"{ended} in {self.seconds:.1f} s; " + (
                     f"all {self.tensors_checked} tensors restored bit for bit" if self.restored
                     else "the model could NOT be restored exactly"))
 

@@ -60,6 +60,7 @@ def _show(widget: QWidget, value) -> None:
 
 class TrainingForm(QWidget):
     data_folder_changed = Signal(str)
+    find_lr_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +79,10 @@ class TrainingForm(QWidget):
         self.optimizer = _combo("optimizer", defaults)
         self.lr = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=10.0, singleStep=1e-4,
                                  value=defaults.lr)
+        self.find_lr_button = QPushButton("Find…")
+        self.find_lr_button.setToolTip("the learning-rate range test: seconds when features "
+                                       "are cached; the model is left as it was")
+        self.find_lr_button.clicked.connect(self.find_lr_requested)
         self.pretrained_mult = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=1.0,
                                               singleStep=0.05, value=defaults.pretrained_lr_mult)
         self.pretrained_mult.setToolTip(help_of("pretrained_lr_mult"))
@@ -110,7 +115,8 @@ class TrainingForm(QWidget):
         form = QFormLayout(self)
         rows = (("Data folder", data_widget), ("Epochs", self.epochs),
                 ("Batch size", self.batch_size), ("Optimiser", self.optimizer),
-                ("Learning rate", self.lr), ("Pretrained ×", self.pretrained_mult),
+                ("Learning rate", _row(self.lr, self.find_lr_button, grow=self.lr)),
+                ("Pretrained ×", self.pretrained_mult),
                 ("Rate spread", self.spread), ("Schedule", self.schedule),
                 ("Unfreeze at", self.unfreeze), ("Device", self.device),
                 ("", _row(self.amp, self.channels_last)),

@@ -22,7 +22,9 @@ from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.state import AppState
+from tlgui.core.train.lr_finder import find_lr
 from tlgui.core.validate import check_data
+from tlgui.qt.train.lr_finder_dialog import LrFinderDialog
 from tlgui.qt.train.training_form import TrainingForm
 from tlgui.qt.train.training_worker import TrainingRun
 from tlgui.qt.widgets.layout import across, stacked
@@ -61,6 +63,7 @@ def _plot(title: str, y_label: str, x_label: str = "epoch",
 class TrainingPanel(QWidget):
     run_started = Signal()
     run_finished = Signal(dict)
+    model_busy = Signal(bool)  # a run or the range test uses the model: it must not change
     message_logged = Signal(str)  # every line of this panel's log, for the Log panel
 
     def __init__(self, provider: ModelProvider | None = None, parent: QWidget | None = None,
@@ -70,6 +73,8 @@ class TrainingPanel(QWidget):
         self.run: TrainingRun | None = None
         self.state = state or AppState()
         self.form = TrainingForm()
+        self.form.find_lr_requested.connect(self.find_lr)
+        self.finder: LrFinderDialog | None = None
         self.start_button = QPushButton("Start training")
         self.start_button.setShortcut("Ctrl+Return")
         self.start_button.clicked.connect(self.start)
@@ -149,20 +154,61 @@ class TrainingPanel(QWidget):
         """What Results evaluates: the split the last run trained on (see AppState)."""
         return self.state.evaluation_data(self._folder(), seed=self.form.seed.value())
 
-    def start(self) -> None:
-        if self.is_running() or self.provider is None:
-            return
+    def _prepared(self) -> tuple[TrainConfig, DataIndex, Experiment] | None:
+        """The form's settings, the data and the model, or None with the reason shown (or
+        when the model is busy)."""
+        if self.is_busy() or self.provider is None:
+            return None
         try:
             config = self.form.config()
             data = self.load_data()
             check_data(data)
-            self.run = TrainingRun(self.provider(data.classes), data, config, parent=self)
+            experiment = self.provider(data.classes)
         except TlguiError as exc:
             self.form.mark_invalid(getattr(exc, "field", ""), str(exc))
             self.status.setText(f"Cannot start: {exc}")
             self.say(f"cannot start: {exc}")
-            return
+            return None
         self.form.mark_invalid("", "")
+        return config, data, experiment
+
+    def find_lr(self) -> None:
+        """The range test with the form's settings, in its own window; the model is busy
+        (and restored) while it runs."""
+        prepared = self._prepared()
+        if prepared is None:
+            return
+        config, data, exp = prepared
+
+        def run(stop, progress, say):
+            return find_lr(exp.model, data, exp.loaded.transform, config, stop=stop,
+                           progress=progress, say=say)
+
+        self.finder = LrFinderDialog(self.form.lr, run, self)
+        self.finder.call.done.connect(self._finder_ended)
+        self.finder.call.failed.connect(self._finder_ended)
+        self.start_button.setEnabled(False)
+        self.form.find_lr_button.setEnabled(False)
+        self.model_busy.emit(True)
+        self.finder.show()
+        self.finder.start()
+
+    def _finder_ended(self, *_result) -> None:
+        for text in self.finder.messages:
+            self.say(text)
+        self.start_button.setEnabled(True)
+        self.form.find_lr_button.setEnabled(True)
+        self.model_busy.emit(False)
+
+    def is_busy(self) -> bool:
+        return self.is_running() or (self.finder is not None and self.finder.running)
+
+    def start(self) -> None:
+        prepared = self._prepared()
+        if prepared is None:
+            return
+        config, data, experiment = prepared
+        self.run = TrainingRun(experiment, data, config, parent=self)
         for warning in data.warnings:
             self.say(f"warning: {warning}")
         for key in self.series:
@@ -184,6 +230,7 @@ class TrainingPanel(QWidget):
         self.state.start_run(data)
         self.say(f"training on {data.root}: {len(data.classes)} classes, "
                  + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
+        self.model_busy.emit(True)
         self.run_started.emit()  # before the thread starts: a run that fails at once still pairs
         self.run.start()
 
@@ -266,6 +313,7 @@ class TrainingPanel(QWidget):
             self.progress.setValue(self.progress.maximum())
             verdict = "integrity PASS" if info["integrity_passed"] else "integrity FAIL"
             self.status.setText(f"Finished {info['epochs']} epochs · {verdict}")
+        self.model_busy.emit(False)
         self.run_finished.emit(info)
 
     def follow_event(self, event: dict) -> None:
