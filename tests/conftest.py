@@ -14,6 +14,14 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
 @pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """Decoded images, thumbnails and the app's run folders go to a temporary folder."""
+    from tlgui.core.files import CACHE_ENV
+
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("tlgui-cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
 def isolated_qt_settings(tmp_path_factory):
     """Qt settings (recent projects, window layout) go to a temporary folder, not ~/.config."""
     from PySide6.QtCore import QCoreApplication, QSettings

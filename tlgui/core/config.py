@@ -95,7 +95,8 @@ class TrainConfig:
     deterministic: bool = _setting(False, "use deterministic algorithms (same run on CUDA too; "
                                    "slower there)")
     image_cache: bool = _setting(False, "keep decoded, resized images on disk", cli=False)
-    image_cache_dir: str | None = _setting(None, "default: ~/.cache/tlgui/decoded", cli=False)
+    image_cache_dir: str | None = _setting(None, "default: decoded/ in tlgui's cache folder "
+                                        "($TLGUI_CACHE_DIR or ~/.cache/tlgui)", cli=False)
     image_cache_mb: int = _setting(4096, "bound of the decoded-image cache in MB")
     gpu_decode: bool = _setting(False, "with --image-cache on CUDA: fill the cache with JPEGs "
                                 "decoded on the GPU")

@@ -8,6 +8,14 @@ from pathlib import Path
 
 from tlgui.core.errors import TlguiError
 
+CACHE_ENV = "TLGUI_CACHE_DIR"
+
+
+def cache_home() -> Path:
+    """Where tlgui keeps what it can make again (decoded images, thumbnails, the app's run
+    folders): ``$TLGUI_CACHE_DIR``, else ``~/.cache/tlgui``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tlgui")
+
 
 def write_atomically(path: Path, write: Callable[[str], None], error: type[TlguiError]) -> Path:
     """``write(temp)`` fills a temporary file beside ``path``, which then replaces ``path``.

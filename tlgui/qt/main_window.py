@@ -10,9 +10,9 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -32,11 +32,11 @@ from tlgui.core.model.tree import LayerTree
 from tlgui.core.project.history import UndoHistory
 from tlgui.core.state import AppState
 from tlgui.core.train.devices import describe, pick_device
-from tlgui.qt.actions import make_action
 from tlgui.qt.data.dataset_panel import DatasetPanel
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model.branch_dialog import BranchDialog
 from tlgui.qt.model.layer_model import LayerTreeModel
+from tlgui.qt.model.model_menu import make_model_actions
 from tlgui.qt.model.model_panel import ModelPanel
 from tlgui.qt.model.open_model_dialog import OpenModelDialog
 from tlgui.qt.model.opening import open_dropped, open_experiment
@@ -47,9 +47,11 @@ from tlgui.qt.results.export_actions import ExportActions
 from tlgui.qt.results.predict_panel import PredictPanel
 from tlgui.qt.results.results_panel import ResultsPanel
 from tlgui.qt.train.run_actions import RunActions
+from tlgui.qt.train.run_menu import RunMenu
 from tlgui.qt.train.training_panel import TrainingPanel
 from tlgui.qt.widgets.background import BackgroundCall
 from tlgui.qt.widgets.layout import tabbed_docks
+from tlgui.qt.widgets.wheel_guard import install as install_wheel_guard
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +114,8 @@ class MainWindow(QMainWindow):
         self.projects = ProjectActions(self)
         self.exports = ExportActions(self, self.projects.menu)
         self.runs = RunActions(self, self.projects.menu)
+        self.run_menu = RunMenu(self)
+        install_wheel_guard(QApplication.instance())  # app-wide: settings ignore a stray wheel
         self.setAcceptDrops(True)
         settings = QSettings()
         if settings.value("window/geometry") is not None:
@@ -138,42 +142,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["Training"]], [height * 3 // 5], Qt.Orientation.Vertical)
 
     def _make_actions(self) -> None:
-        model_menu = self.menuBar().addMenu("&Model")
-        model_menu.addAction(make_action(self, "&Open model…", self.choose_model, "Ctrl+M"))
-        self.head_only_action = make_action(
-            self, "Freeze all but the &head",
-            lambda: self._apply({"op": "preset", "name": "head-only"}), "Ctrl+H")
-        self.all_trainable_action = make_action(
-            self, "Make &all trainable", lambda: self._apply({"op": "preset", "name": "all"}),
-            "Ctrl+A")
-        self.first_k_action = make_action(self, "Freeze the first &k blocks…",
-                                          self.freeze_first_blocks)
-        self.head_action = make_action(self, "&Replace head…", self.replace_head, "Ctrl+R")
-        self.branch_action = make_action(self, "Add parallel &branch…", self.add_branch,
-                                         "Ctrl+B")
-        self.undo_action = make_action(self, "&Undo", lambda: self._step(undo=True),
-                                       QKeySequence.StandardKey.Undo)
-        self.redo_action = make_action(self, "&Redo", lambda: self._step(undo=False),
-                                       "Ctrl+Shift+Z", QKeySequence.StandardKey.Redo)
-        edit_menu = self.menuBar().addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        quit_action = make_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        for action in self._model_actions():
-            action.setEnabled(False)
-            model_menu.addAction(action)
-        model_menu.addSeparator()
-        model_menu.addAction(quit_action)
-        toolbar = self.addToolBar("Freezing")
-        toolbar.setObjectName("freezing-toolbar")
-        toolbar.addAction(self.head_only_action)
-        toolbar.addAction(self.all_trainable_action)
-        toolbar.addAction(self.first_k_action)
-        toolbar.addAction(self.head_action)
-        toolbar.addAction(self.branch_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
+        make_model_actions(self)
         self._update_undo_actions()
 
     def _model_actions(self) -> tuple[QAction, ...]:
@@ -363,6 +332,10 @@ class MainWindow(QMainWindow):
 
     def _training_finished(self, info: dict) -> None:
         self._update_counts()
+        run = self.state.run_data
+        if info["error"] is None and info["epochs"] and run and run.splits.get("valid"):
+            self.results.split.setCurrentText("val")  # the run's own held-out images
+            self.results.evaluate()
         if info.get("summary"):
             self.statusBar().showMessage(info["summary"].splitlines()[0], 10_000)
 

@@ -20,6 +20,7 @@ from tlgui.core.data.datasets import (
 )
 from tlgui.core.data.gpu_decode import fill_cache
 from tlgui.core.data.image_cache import CachedImages, DecodedCache, ResizeSpec
+from tlgui.core.files import cache_home
 from tlgui.core.train import distributed
 from tlgui.core.train.feature_cache import CachedFeatures, CacheSplit, Features, compute_features
 
@@ -50,7 +51,7 @@ def image_inputs(train: Files, valid: Files, eval_transform, augment: str, confi
             "crop and normalise")
         return plain
     spec = describe_eval_transform(eval_transform)
-    folder = config.image_cache_dir or Path.home() / ".cache" / "tlgui" / "decoded"
+    folder = config.image_cache_dir or cache_home() / "decoded"
     cache = DecodedCache(folder, ResizeSpec(spec.resize, spec.interpolation),
                          config.image_cache_mb * 2**20)
     if config.gpu_decode and device.type == "cuda":

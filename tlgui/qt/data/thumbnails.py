@@ -8,8 +8,10 @@ from collections import OrderedDict, deque
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
+
+from tlgui.core.files import cache_home
 
 THUMB_SIZE = 96
 MEMORY_ITEMS = 1500  # about 30 KB each at 96x96
@@ -17,8 +19,7 @@ QUEUE_LIMIT = 512  # older requests are dropped: they scrolled out of view
 
 
 def default_cache_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
-    return Path(base or Path.home() / ".cache" / "tlgui") / "thumbnails"
+    return cache_home() / "thumbnails"
 
 
 def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:

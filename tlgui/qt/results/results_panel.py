@@ -27,7 +27,7 @@ from tlgui.core.inference.evaluate import EvalReport, evaluate
 from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.data.augment_preview import ImageDialog
 from tlgui.qt.widgets.background import BackgroundCall
-from tlgui.qt.widgets.layout import across, stacked
+from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
 MAX_LABELLED_CELLS = 400  # beyond 20 x 20 classes, numbers in cells would be unreadable
 THUMB = 112
@@ -60,6 +60,11 @@ def thumbnail(path: str, side: int = THUMB) -> QPixmap:
     return QPixmap.fromImage(reader.read())
 
 
+NO_REPORT = ("Nothing evaluated yet. Train (Run › Start training, Ctrl+Return): the run's "
+             "validation split is evaluated here when it ends. Or open a model and Evaluate "
+             "(Ctrl+Shift+E).")
+
+
 class ResultsPanel(QWidget):
     evaluated = Signal(object)  # EvalReport
     message = Signal(str)
@@ -72,12 +77,12 @@ class ResultsPanel(QWidget):
         self.split = QComboBox()
         self.split.addItems(["val", "test", "train"])
         self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("run the current model over the chosen split (Ctrl+R)")
-        self.evaluate_button.setShortcut("Ctrl+R")
+        self.evaluate_button.setToolTip("run the current model over the chosen split "
+                                        "(Run › Evaluate, Ctrl+Shift+E)")
         self.evaluate_button.clicked.connect(self.evaluate)
         self.normalised = QCheckBox("row-normalised")
         self.normalised.toggled.connect(self._draw_matrix)
-        self.status = QLabel("Train or open a model, then Evaluate.")
+        self.status = QLabel("")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
         for widget in (QLabel("Split"), self.split, self.evaluate_button, self.normalised):
@@ -110,8 +115,9 @@ class ResultsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(across(self.matrix_plot, stacked(self.table, self.gallery),
-                                stretch=(1, 1)), stretch=1)
+        self.views = EmptyState(across(self.matrix_plot, stacked(self.table, self.gallery),
+                                       stretch=(1, 1)), NO_REPORT)
+        layout.addWidget(self.views, stretch=1)
 
     def evaluate(self) -> BackgroundCall | None:
         """Evaluate on a worker thread; the views fill when it is done."""
@@ -142,6 +148,7 @@ class ResultsPanel(QWidget):
         self.status.setText(f"{report.images} {report.split} images · top-1 {report.top1:.3f} · "
                             f"top-{report.k} {report.topk:.3f}"
                             + (f" · {len(report.skipped)} skipped" if report.skipped else ""))
+        self.views.show_content()
         self._draw_matrix()
         self._fill_table(report)
         self._fill_gallery(report)

@@ -3,6 +3,7 @@
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
+from tlgui.core.files import cache_home
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.state import AppState
 from tlgui.core.train.lr_finder import find_lr
@@ -27,7 +29,7 @@ from tlgui.core.validate import check_data
 from tlgui.qt.train.lr_finder_dialog import LrFinderDialog
 from tlgui.qt.train.training_form import TrainingForm
 from tlgui.qt.train.training_worker import TrainingRun
-from tlgui.qt.widgets.layout import across, stacked
+from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
 # Given the data's class names, the main window returns the experiment to train (its head
 # fitted to those classes).
@@ -60,6 +62,17 @@ def _plot(title: str, y_label: str, x_label: str = "epoch",
     return widget
 
 
+def _new_run_folder() -> Path:
+    """A fresh folder for one app run: its checkpoints (for Resume), events and record."""
+    base = cache_home() / "app-runs"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, number = base / stamp, 1
+    while folder.exists():
+        number += 1
+        folder = base / f"{stamp}-{number}"
+    return folder
+
+
 class TrainingPanel(QWidget):
     run_started = Signal()
     run_finished = Signal(dict)
@@ -75,13 +88,20 @@ class TrainingPanel(QWidget):
         self.form = TrainingForm()
         self.form.find_lr_requested.connect(self.find_lr)
         self.finder: LrFinderDialog | None = None
-        self.start_button = QPushButton("Start training")
-        self.start_button.setShortcut("Ctrl+Return")
+        self.last_info: dict | None = None  # how the last run ended
+        self.start_button = QPushButton("Start training")  # shortcuts: the Run menu's
+        self.start_button.setToolTip("Run › Start training (Ctrl+Return)")
         self.start_button.clicked.connect(self.start)
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setShortcut("Ctrl+.")
+        self.stop_button.setToolTip("Run › Stop (Ctrl+.)")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("continue the stopped run from its last complete epoch "
+                                      "(Run › Resume, Ctrl+Shift+Return)")
+        self.resume_button.setEnabled(False)
+        self.resume_button.clicked.connect(self.resume)
+        self.model_busy.connect(lambda _busy: self.resume_button.setEnabled(self.can_resume()))
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
         self.status = QLabel("Ready")
@@ -89,22 +109,22 @@ class TrainingPanel(QWidget):
         self.bad_label = QLabel("")
         self.bad_label.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
+        for button in (self.start_button, self.stop_button, self.resume_button):
+            buttons.addWidget(button)
+        settings = QScrollArea()  # the settings scroll when the dock is short; actions don't
+        settings.setWidget(self.form)
+        settings.setWidgetResizable(True)
+        settings.setFrameShape(QScrollArea.Shape.NoFrame)
+        settings.setMinimumWidth(self.form.sizeHint().width() + 20)
         left = QVBoxLayout()
-        left.addWidget(self.form)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(settings, 1)
         left.addLayout(buttons)
         left.addWidget(self.progress)
         left.addWidget(self.status)
         left.addWidget(self.bad_label)
-        left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        settings = QScrollArea()  # the dock can shrink below the form's height
-        settings.setWidget(left_widget)
-        settings.setWidgetResizable(True)
-        settings.setFrameShape(QScrollArea.Shape.NoFrame)
-        settings.setMinimumWidth(left_widget.sizeHint().width() + 20)
 
         self.loss_plot = _plot("Loss per epoch", "loss")
         self.acc_plot = _plot("Accuracy per epoch", "accuracy", legend_offset=(-10, -10))
@@ -123,8 +143,11 @@ class TrainingPanel(QWidget):
         self.classes: list[str] = []  # the class names of the latest run's data
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(5000)
-        plots = stacked(across(self.loss_plot, self.acc_plot), self.batch_plot)
-        splitter = across(stacked(settings, self.log, stretch=(3, 1)), plots, stretch=(0, 1))
+        self.plots = EmptyState(stacked(across(self.loss_plot, self.acc_plot), self.batch_plot),
+                                "No run yet. Choose the data folder and press Start training "
+                                "(Ctrl+Return): loss and accuracy appear here as it trains.")
+        splitter = across(stacked(left_widget, self.log, stretch=(3, 1)), self.plots,
+                          stretch=(0, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -165,12 +188,14 @@ class TrainingPanel(QWidget):
             check_data(data)
             experiment = self.provider(data.classes)
         except TlguiError as exc:
-            self.form.mark_invalid(getattr(exc, "field", ""), str(exc))
-            self.status.setText(f"Cannot start: {exc}")
-            self.say(f"cannot start: {exc}")
-            return None
+            return self._refused(exc)
         self.form.mark_invalid("", "")
         return config, data, experiment
+
+    def _refused(self, exc: TlguiError) -> None:
+        self.form.mark_invalid(getattr(exc, "field", ""), str(exc))
+        self.status.setText(f"Cannot start: {exc}")
+        self.say(f"cannot start: {exc}")
 
     def find_lr(self) -> None:
         """The range test with the form's settings, in its own window; the model is busy
@@ -189,9 +214,9 @@ class TrainingPanel(QWidget):
         self.finder.call.failed.connect(self._finder_ended)
         self.start_button.setEnabled(False)
         self.form.find_lr_button.setEnabled(False)
-        self.model_busy.emit(True)
         self.finder.show()
         self.finder.start()
+        self.model_busy.emit(True)
 
     def _finder_ended(self, *_result) -> None:
         for text in self.finder.messages:
@@ -204,16 +229,39 @@ class TrainingPanel(QWidget):
         return self.is_running() or (self.finder is not None and self.finder.running)
 
     def start(self) -> None:
+        """A new run, into a new run folder under tlgui's cache folder."""
+        self._begin(resume=False)
+
+    def resume(self) -> None:
+        """Continue the last run, which was stopped, from its last complete epoch (the form's
+        settings must match the run's, apart from the number of epochs)."""
+        if self.can_resume():
+            self._begin(resume=True)
+
+    def can_resume(self) -> bool:
+        return (self.run is not None and not self.is_running() and self.last_info is not None
+                and self.last_info["stopped"] and self.run.out is not None
+                and (self.run.out / "checkpoints" / "last.pt").is_file())
+
+    def _begin(self, resume: bool) -> None:
         prepared = self._prepared()
         if prepared is None:
             return
         config, data, experiment = prepared
-        self.run = TrainingRun(experiment, data, config, parent=self)
+        folder = self.run.out if resume else _new_run_folder()
+        try:
+            run = TrainingRun(experiment, data, config, parent=self, out=folder,
+                              resume=folder if resume else None)
+        except TlguiError as exc:
+            self._refused(exc)
+            return
+        self.run, self.last_info = run, None
         for warning in data.warnings:
             self.say(f"warning: {warning}")
-        for key in self.series:
-            self.series[key].clear()
-        self.history = []
+        if not resume:
+            for key in self.series:
+                self.series[key].clear()
+            self.history = []
         self._redraw()
         worker = self.run.worker
         worker.fit_started.connect(self._on_fit_started)
@@ -228,11 +276,13 @@ class TrainingPanel(QWidget):
         self.status.setText("Starting…")
         self.classes = list(data.classes)
         self.state.start_run(data)
-        self.say(f"training on {data.root}: {len(data.classes)} classes, "
-                 + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items()))
-        self.model_busy.emit(True)
+        self.say(f"{'resuming' if resume else 'training'} on {data.root}: "
+                 f"{len(data.classes)} classes, "
+                 + ", ".join(f"{s} {len(f)}" for s, f in data.splits.items())
+                 + f"; run folder {folder}")
         self.run_started.emit()  # before the thread starts: a run that fails at once still pairs
         self.run.start()
+        self.model_busy.emit(True)
 
     def stop(self) -> None:
         if self.run is not None and self.is_running():
@@ -250,6 +300,7 @@ class TrainingPanel(QWidget):
         return self.run.wait(timeout_ms)
 
     def _on_fit_started(self, epochs: int, batches: int) -> None:
+        self.plots.show_content()
         self._fit_start = time.monotonic()
         self._epochs, self._batches = epochs, batches
         self.progress.setRange(0, max(epochs * batches, 1))
@@ -296,12 +347,15 @@ class TrainingPanel(QWidget):
                  f"{', cached features' if stats['cached'] else ''})")
 
     def _redraw(self) -> None:
+        if self.history or self.series["batch_loss"] or self.is_running():
+            self.plots.show_content()
         for key, curve in self.curves.items():
             values = self.series[key]
             x = list(range(1, len(values) + 1))
             curve.setData(x, values)
 
     def _on_finished(self, info: dict) -> None:
+        self.last_info = info
         self.start_button.setEnabled(True)
         self.stop_button.setEnabled(False)
         self.form.setEnabled(True)

@@ -3,6 +3,7 @@ batch updates are throttled so the window stays responsive."""
 
 import dataclasses
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -101,10 +102,13 @@ class TrainingRun(QObject):
     finished = Signal(dict)
 
     def __init__(self, experiment: Experiment, data: DataIndex, config: TrainConfig,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, out: Path | None = None,
+                 resume: Path | None = None) -> None:
         super().__init__(parent)
         self.stop_token = StopToken()
-        self.worker = TrainingWorker(TrainingJob(experiment, data, config, stop=self.stop_token))
+        self.out = out  # the run folder (checked, locked and written by TrainingJob)
+        self.worker = TrainingWorker(TrainingJob(experiment, data, config, out=out,
+                                                 resume=resume, stop=self.stop_token))
         self.thread = QThread()
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)

@@ -1,7 +1,14 @@
 """Small layout helpers the panels share."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
 
 
 def split(orientation: Qt.Orientation, *widgets: QWidget,
@@ -36,3 +43,29 @@ def tabbed_docks(window: QMainWindow, panels: dict[str, QWidget]) -> dict[str, Q
             window.tabifyDockWidget(previous, dock)
         docks[title] = previous = dock
     return docks
+
+
+class EmptyState(QStackedWidget):
+    """``content``, or until there is something to show, one line saying what to do."""
+
+    def __init__(self, content: QWidget, hint: str) -> None:
+        super().__init__()
+        self.hint = QLabel(hint)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555; font-size: 14px; padding: 24px;")
+        self.content = content
+        self.addWidget(self.hint)
+        self.addWidget(content)
+
+    def show_content(self) -> None:
+        self.setCurrentWidget(self.content)
+
+    def show_hint(self, text: str | None = None) -> None:
+        if text is not None:
+            self.hint.setText(text)
+        self.setCurrentWidget(self.hint)
+
+    @property
+    def empty(self) -> bool:
+        return self.currentWidget() is self.hint
