@@ -1,5 +1,5 @@
 """Screenshots of the app: open the offline default, train briefly on the demo data, and save
-PNGs of the whole window and of each panel.
+PNGs of the whole window and, at 1280x800, of the window with each dock raised.
 
 Usage: python scripts/screenshots.py [--out resources/screenshots] [--epochs 3]
 Runs offscreen unless a display is set (QT_QPA_PLATFORM=offscreen is the default here).
@@ -41,9 +41,8 @@ def main() -> int:
             if not pending:
                 QTimer.singleShot(300, lambda: shoot_and_quit(info))
 
-        window.results.evaluated.connect(lambda *_: done("results"))
+        window.results.evaluated.connect(lambda *_: done("results"))  # evaluated by itself
         window.predict.predicted.connect(lambda *_: done("predict"))
-        window.results.evaluate()
         window.predict.predict([str(ROOT / "tlgui" / "demo_data" / "val")])
 
     def shoot_and_quit(info: dict) -> None:
@@ -56,6 +55,8 @@ def main() -> int:
         app.processEvents()
         grab(window, "main-window")
         grab(window.view, "model-panel")
+        window.fit_to(1280, 800)  # a laptop: every dock's main action must be in view
+        app.processEvents()
         print(f"training: {info['epochs']} epochs, error: {info['error']}")
         docks = list(window.docks.values())
 
@@ -70,9 +71,8 @@ def main() -> int:
             if dock.widget() is window.weights:
                 window.weights.filter.setCurrentText("changed")
                 window.weights.table.selectRow(0)
-            QTimer.singleShot(2500, lambda: (grab(dock.widget(), dock.objectName()
-                                                  .removesuffix("-dock") + "-panel"),
-                                             next_dock()))
+            name = dock.objectName().removesuffix("-dock")
+            QTimer.singleShot(2500, lambda: (grab(window, f"{name}-1280x800"), next_dock()))
 
         next_dock()
 

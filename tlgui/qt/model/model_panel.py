@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from tlgui.core.model.freeze import BN_TYPES
-from tlgui.qt.widgets.layout import across, stacked
+from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
 
 class ModelPanel(QWidget):
@@ -43,7 +43,9 @@ class ModelPanel(QWidget):
         self.histogram = pg.PlotWidget(title="Weights of the selected layer")
         self.histogram.setBackground("w")
         self.histogram.getAxis("left").enableAutoSIPrefix(False)
-        splitter = across(self.view, stacked(self.details, self.histogram), stretch=(3, 1))
+        self.weights_view = EmptyState(self.histogram, "Click a layer: its weights' histogram "
+                                       "appears here.")
+        splitter = across(self.view, stacked(self.details, self.weights_view), stretch=(3, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)
@@ -116,7 +118,10 @@ class ModelPanel(QWidget):
                 break
         self.details.setText("<br>".join(lines))
         self.histogram.clear()
+        if not values:
+            self.weights_view.show_hint(f"{node.name or 'This layer'} has no weights.")
         if values:
+            self.weights_view.show_content()
             counts, edges = torch.histogram(torch.cat(values)[:2_000_000], bins=80)
             self.histogram.plot(edges.numpy(), counts.numpy(), stepMode="center",
                                 fillLevel=0, brush=(31, 119, 180, 150))

@@ -33,7 +33,7 @@ from tlgui.core.train.train_events import StopToken, TrainListener
 from tlgui.core.validate import check_data
 from tlgui.qt.results.results_panel import NumberItem
 from tlgui.qt.widgets.background import BackgroundCall
-from tlgui.qt.widgets.layout import across, stacked
+from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
 COLOURS = {"shallow": "#1f77b4", "deep": "#d62728", "scratch": "#2ca02c"}
 PARTIAL_COLOUR = "#ff7f0e"
@@ -137,10 +137,12 @@ class ExperimentsPanel(QWidget):
             plot.setMinimumHeight(150)
         self.legend = self.accuracy_plot.addLegend(offset=(10, -10))  # bottom left: free
         self.accuracy_plot.getViewBox().setDefaultPadding(0.12)  # room for the labels
-        charts = across(self.accuracy_plot, self.inference_plot)
+        self.charts = EmptyState(across(self.accuracy_plot, self.inference_plot),
+                                 "Tick models and strategies, then Run grid: every cell's "
+                                 "accuracy, training time and inference speed appear here.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(across(left_widget, stacked(self.table, charts, stretch=(1, 1)),
+        layout.addWidget(across(left_widget, stacked(self.table, self.charts, stretch=(1, 1)),
                                 stretch=(0, 1)))
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
 
@@ -237,6 +239,7 @@ class ExperimentsPanel(QWidget):
 
     def add_row(self, row: dict) -> None:
         self.rows.append(row)
+        self.charts.show_content()
         self.table.setSortingEnabled(False)
         index = self.table.rowCount()
         self.table.insertRow(index)

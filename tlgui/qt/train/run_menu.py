@@ -1,7 +1,7 @@
 """The Run menu and toolbar: Start, Stop, Resume, Find learning rate and Evaluate, with
 shortcuts that work anywhere in the window (the actions belong to the window, not a dock)."""
 
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QToolBar
 
 from tlgui.qt.actions import make_action
 
@@ -18,8 +18,13 @@ class RunMenu:
         self.find_lr = make_action(window, "&Find learning rate…", training.find_lr, "Ctrl+L")
         self.evaluate = make_action(window, "&Evaluate", results.evaluate, "Ctrl+Shift+E")
         menu = window.menuBar().addMenu("&Run")
-        toolbar = window.addToolBar("Run")
+        toolbar = QToolBar("Run", window)
         toolbar.setObjectName("run-toolbar")
+        first = next((t for t in window.findChildren(QToolBar) if t is not toolbar), None)
+        if first is None:
+            window.addToolBar(toolbar)
+        else:  # the main actions first: a narrow window hides the last toolbar's end
+            window.insertToolBar(first, toolbar)
         for action in self.actions():
             action.setToolTip(f"{action.text().replace('&', '')} "
                               f"({action.shortcut().toString()})")
