@@ -9,6 +9,7 @@ from torch import nn
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.data.datasets import ImageFiles
 from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.model.recipe import build
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
@@ -22,6 +23,13 @@ def data_index(folder: Path | None):
     for split, samples in index.splits.items():
         index.splits[split] = [s for s in samples if s[0] not in bad]
     return index
+
+
+def head_only_default(index):
+    """The bundled default model with a head for the index's classes and its body frozen."""
+    return build([{"op": "load", "model": "default", "weights": "default"},
+                  {"op": "replace_head", "num_classes": len(index.classes)},
+                  {"op": "preset", "name": "head-only"}])
 
 
 def plain_loader(samples, transform, batch_size: int, seed: int, shuffle: bool):

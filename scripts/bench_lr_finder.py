@@ -10,10 +10,9 @@ Usage: python scripts/bench_lr_finder.py [--data DIR] [--steps 100]
 import argparse
 import time
 
-from bench_common import data_index
+from bench_common import data_index, head_only_default
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.model.recipe import build
 from tlgui.core.train import feature_cache
 from tlgui.core.train.engine import Trainer
 from tlgui.core.train.lr_finder import find_lr
@@ -25,9 +24,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     args = parser.parse_args()
     index = data_index(args.data)
-    exp = build([{"op": "load", "model": "default", "weights": "default"},
-                 {"op": "replace_head", "num_classes": len(index.classes)},
-                 {"op": "preset", "name": "head-only"}])
+    exp = head_only_default(index)
     config = TrainConfig(epochs=1, device="cpu")
     timings = {}
     for cached in (False, True):

@@ -42,7 +42,7 @@ def test_signal_emit_keeps_bool_reference_counts():
 # Lower layers first; a package may import only packages of a lower layer (see
 # docs/ARCHITECTURE.md), so no two core packages can import each other.
 LAYERS = {"errors": 0, "files": 1, "config": 1, "data": 2, "validate": 3, "model": 4,
-          "train": 5, "runs": 6, "inference": 6, "project": 7, "state": 8}
+          "train": 5, "runs": 6, "inference": 6, "cleaning": 6, "project": 7, "state": 8}
 
 
 def core_imports() -> dict[tuple[str, str], str]:

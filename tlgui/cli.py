@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Sequence
 
 from tlgui import __version__
+from tlgui.cli_clean import add_clean_parser, run_clean
 from tlgui.cli_compare import add_compare_parser, run_compare
 from tlgui.cli_find_lr import add_find_lr_parser, run_find_lr
 from tlgui.cli_train import add_train_parser, run_train
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     add_train_parser(sub)
     add_find_lr_parser(sub)
+    add_clean_parser(sub)
     add_compare_parser(sub)
 
     export = sub.add_parser("export", help="a trained run or project as ONNX, TorchScript or "
@@ -100,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _inspect(args)
         if args.command == "train":
             return run_train(args)
+        if args.command == "clean":
+            return run_clean(args)
         if args.command == "find-lr":
             return run_find_lr(args)
         if args.command == "compare":
