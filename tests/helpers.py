@@ -71,3 +71,43 @@ def write_broken_files(folder: Path) -> dict[str, str]:
     placeholder.save(folder / "missing.gif")
     return {"empty.jpg": "empty", "page.jpg": "HTML", "cut.jpg": "truncated",
             "missing.gif": "placeholder"}
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root``, by relative path."""
+    import hashlib
+
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def plant_errors(root: Path) -> tuple[Path, list[Path], Path, Path]:
+    """The demo photos at ``root`` with 6 training labels flipped, three copies planted (same
+    bytes in val, a 5% crop in val, a recompressed copy inside train) and one blank frame
+    (val/bees/blank.jpg). Returns (root, flipped files, the original of the leak, the
+    original of the copy inside train)."""
+    import shutil
+
+    from PIL import Image
+
+    from tlgui.core.data.demo import DEMO_DATA
+
+    shutil.copytree(DEMO_DATA, root)
+    ants, bees = sorted((root / "train" / "ants").glob("*.jpg")), \
+        sorted((root / "train" / "bees").glob("*.jpg"))
+    flipped = []
+    for source, target in ((ants[:3], "bees"), (bees[:3], "ants")):
+        for path in source:
+            moved = root / "train" / target / f"flipped_{path.name}"
+            path.rename(moved)
+            flipped.append(moved)
+    original = ants[10]
+    shutil.copy(original, root / "val" / "ants" / "same_bytes.jpg")
+    image = Image.open(original).convert("RGB")
+    w, h = image.size
+    image.crop((w // 20, h // 20, w - w // 20, h - h // 20)).save(
+        root / "val" / "ants" / "cropped.jpg", quality=85)
+    Image.open(bees[10]).convert("RGB").save(root / "train" / "bees" / "recompressed.jpg",
+                                             quality=60)
+    Image.new("RGB", (256, 256), (128, 128, 128)).save(root / "val" / "bees" / "blank.jpg")
+    return root, flipped, original, bees[10]

@@ -1,51 +1,24 @@
 """Cleaning a data set (issue 21): flipped labels rank near the top, planted copies and
 leaks between splits are found, outliers stand out, and the user's files never change."""
 
-import hashlib
 import json
-import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from tlgui.core.cleaning.label_issues import label_issues, out_of_fold_probabilities
 from tlgui.core.cleaning.neighbours import outlier_scores, outliers
 
 from .conftest import DEMO_DATA
+from .helpers import file_hashes as _hashes
+from .helpers import plant_errors
 
 FLIPPED = 6
 
 
-def _hashes(root):
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """The demo photos with 6 training labels flipped, three copies planted (same bytes in
-    val, a 5% crop in val, a recompressed copy inside train) and one blank frame."""
-    root = tmp_path_factory.mktemp("clean") / "data"
-    shutil.copytree(DEMO_DATA, root)
-    ants, bees = sorted((root / "train" / "ants").glob("*.jpg")), \
-        sorted((root / "train" / "bees").glob("*.jpg"))
-    flipped = []
-    for source, target in ((ants[:3], "bees"), (bees[:3], "ants")):
-        for path in source:
-            moved = root / "train" / target / f"flipped_{path.name}"
-            path.rename(moved)
-            flipped.append(moved)
-    original = ants[10]
-    shutil.copy(original, root / "val" / "ants" / "same_bytes.jpg")
-    image = Image.open(original).convert("RGB")
-    w, h = image.size
-    image.crop((w // 20, h // 20, w - w // 20, h - h // 20)).save(
-        root / "val" / "ants" / "cropped.jpg", quality=85)
-    Image.open(bees[10]).convert("RGB").save(root / "train" / "bees" / "recompressed.jpg",
-                                             quality=60)
-    Image.new("RGB", (256, 256), (128, 128, 128)).save(root / "val" / "bees" / "blank.jpg")
-    return root, flipped, original, bees[10]
+    return plant_errors(tmp_path_factory.mktemp("clean") / "data")
 
 
 def test_clean_finds_flips_copies_leaks_and_outliers_and_changes_no_file(planted, capsys):

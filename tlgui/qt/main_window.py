@@ -32,6 +32,7 @@ from tlgui.core.model.tree import LayerTree
 from tlgui.core.project.history import UndoHistory
 from tlgui.core.state import AppState
 from tlgui.core.train.devices import describe, pick_device
+from tlgui.qt.cleaning.clean_panel import CleanPanel
 from tlgui.qt.data.dataset_panel import DatasetPanel
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model.branch_dialog import BranchDialog
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
             lambda index: self.training.form.data_edit.setText(str(index.root)))
         self.dataset.index_ready.connect(self.state.open_data)
         self.state.observe("data", self.dataset.show_index)
+        for event in ("data", "corrections"):
+            self.state.observe(event, lambda _v: self.dataset.show_corrected(
+                self.state.corrected_data()))
         self.dataset.bad_files_ready.connect(self.training.set_bad_files)
         self.training.form.data_folder_changed.connect(self.dataset.open_folder)
         self.weights = WeightsPanel()
@@ -97,10 +101,11 @@ class MainWindow(QMainWindow):
         self.experiments = ExperimentsPanel(
             settings=lambda: (self.training.form.config(), self.training.load_data()))
         self.experiments.open_cell.connect(lambda folder: self.projects.open(folder))
+        self.clean = CleanPanel(self.state, self.idle_experiment, self.training)
         for panel in (self.results, self.predict, self.experiments):
             panel.message.connect(self.log_message)
         self.docks = tabbed_docks(self, {
-            "Dataset": self.dataset, "Training": self.training, "Weights": self.weights,
+            "Dataset": self.dataset, "Clean": self.clean, "Training": self.training, "Weights": self.weights,
             "Results": self.results, "Predict": self.predict, "Experiments": self.experiments,
             "Log": self.log})
         self.docks["Training"].raise_()
@@ -309,13 +314,18 @@ class MainWindow(QMainWindow):
             self.training.say(f"replaced the head for {len(classes)} classes")
         return self.experiment
 
-    def current_model(self) -> LoadedModel:
-        """The working model as a LoadedModel named with the classes it was trained on."""
+    def idle_experiment(self) -> Experiment:
+        """The open experiment, when no run or range test is using it."""
         if self.experiment is None:
             raise TlguiError("open a model first")
         if self.training.is_busy():
             raise TlguiError("the model is in use (training, or the learning-rate finder); use it "
                              "when that has finished")
+        return self.experiment
+
+    def current_model(self) -> LoadedModel:
+        """The working model as a LoadedModel named with the classes it was trained on."""
+        self.idle_experiment()
         loaded, width = self.experiment.loaded, classifier_width(self.experiment.model) or 0
         names = next((c for c in (self.training.classes, loaded.class_names) if len(c) == width),
                      [f"class_{i}" for i in range(width)])
@@ -356,8 +366,9 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.training.shutdown()
-        if self._call is not None:
-            self._call.wait()
+        self.clean.shutdown()  # stops a data check
+        for call in self.findChildren(BackgroundCall):  # every dock's work on a thread
+            call.wait()
         self.dataset.shutdown()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tlgui.core.config import TrainConfig
+from tlgui.core.data.corrections import Corrections
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_text_atomically
 from tlgui.core.project.export import export_script
@@ -29,8 +30,12 @@ def read_project_or_run(path: Path) -> Project:
         history = json.loads((path / "history.json").read_text()).get("epochs", [])
     except (OSError, ValueError):
         history = []
+    try:
+        corrections = json.loads((path / "run.json").read_text()).get("corrections")
+    except (OSError, ValueError):
+        corrections = None
     return Project(trained.experiment, TrainConfig.from_dict(trained.config), history,
-                   trained.data_folder, trained.classes)
+                   trained.data_folder, trained.classes, Corrections.from_dict(corrections))
 
 
 class ProjectActions(QObject):
@@ -81,7 +86,8 @@ class ProjectActions(QObject):
     def current(self) -> Project:
         window = self.window
         return Project(window.experiment, self._config(), list(window.training.history),
-                       window.training.form.data_folder(), list(window.training.classes))
+                       window.training.form.data_folder(), list(window.training.classes),
+                       window.state.corrections)
 
     def save(self, path: str | Path | None = None) -> Path | None:
         if self.window.experiment is None:
@@ -143,6 +149,7 @@ class ProjectActions(QObject):
         window.training.set_config(project.config)
         window.training.show_history(project.history)
         window.training.classes = list(project.classes)
+        window.state.set_corrections(project.corrections)
         if project.data_folder:
             window.training.form.data_edit.setText(project.data_folder)
             if Path(project.data_folder).is_dir():

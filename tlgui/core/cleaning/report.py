@@ -16,6 +16,7 @@ from tlgui.core.model.recipe import Experiment
 from tlgui.core.train.compute import precision_for
 from tlgui.core.train.devices import pick_device
 from tlgui.core.train.feature_cache import compute_features, find_cut
+from tlgui.core.train.train_events import StopToken
 
 SPLIT_NAMES = {"train": "train", "valid": "val", "test": "test"}
 
@@ -23,11 +24,19 @@ SPLIT_NAMES = {"train": "train", "valid": "val", "test": "test"}
 def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int = 0,
           near: float = NEAR, cache_dir: str | Path | None = None, device: str = "auto",
           say: Callable[[str], None] = lambda text: None,
-          progress: Callable[[str, int, int], None] = lambda what, done, total: None) -> dict:
+          progress: Callable[[str, int, int], None] = lambda what, done, total: None,
+          stop: StopToken | None = None) -> dict:
     """Label issues, duplicates (leaks across splits first) and outliers of ``data``, as
     the JSON document ``tlgui clean --json`` prints. Reads the user's files, never writes
-    them."""
+    them. ``stop`` ends the check early with an error."""
     began = time.perf_counter()
+    stop = stop or StopToken()
+
+    def step(what: str, done: int, total: int) -> None:
+        if stop.stopped:
+            raise TlguiError("the data check was stopped")
+        progress(what, done, total)
+
     split, reason = find_cut(experiment.model)
     if split is None:
         raise TlguiError(f"cleaning needs the model's features, and {reason}; freeze the "
@@ -40,10 +49,14 @@ def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int 
         raise TlguiError(f"{data.root} has fewer than two readable images to compare")
     target = pick_device(device)
     say(f"computing the features of {len(files):,} images at '{split.cut}'")
-    features, _ = compute_features(
-        split, [(path, label) for path, label, _ in files], experiment.loaded.transform,
-        device=target, cache_dir=cache_dir, amp_dtype=precision_for(target, True).dtype,
-        progress=lambda done, total: progress("features", done, total), say=say)
+    try:
+        features, _ = compute_features(
+            split, [(path, label) for path, label, _ in files], experiment.loaded.transform,
+            device=target, cache_dir=cache_dir, amp_dtype=precision_for(target, True).dtype,
+            progress=lambda done, total: step("features", done, total), say=say,
+            should_stop=lambda: stop.stopped)
+    except InterruptedError as exc:
+        raise TlguiError("the data check was stopped") from exc
     keep = np.flatnonzero(features.ok)
     values = np.asarray(features.values)[keep]
     paths = [str(files[i][0]) for i in keep]
@@ -52,10 +65,10 @@ def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int 
     names = list(data.classes)
     probabilities = out_of_fold_probabilities(
         values, labels, len(names), folds=folds, seed=seed,
-        progress=lambda done, total: progress("label check", done, total))
+        progress=lambda done, total: step("label check", done, total))
     issues = [issue.as_dict(paths, names) for issue in label_issues(probabilities, labels)]
     groups = duplicate_groups([Path(p) for p in paths], values, near=near,
-                              progress=lambda done, total: progress("duplicates", done, total))
+                              progress=lambda done, total: step("duplicates", done, total))
     groups.sort(key=lambda g: (len(g.splits(splits)) == 1, -g.similarity))  # leaks first
     scores = outlier_scores(values, exclude=[g.members for g in groups])
     return {

@@ -34,6 +34,7 @@ class DataIndex:
     warnings: list[str] = field(default_factory=list)
     split_ratio: float | None = None  # layout "split": the held-out share and its seed
     seed: int | None = None
+    corrected: dict = field(default_factory=dict)  # the user's corrections applied, if any
 
     def fingerprint(self) -> str:
         """SHA-256 of every (split, file, class) triple: two indexes with the same
@@ -58,6 +59,11 @@ class DataIndex:
     def as_dict(self) -> dict:
         return {"root": str(self.root), "layout": self.layout, "classes": self.classes,
                 "counts": self.counts(), "warnings": self.warnings}
+
+
+def base_folder(index: DataIndex) -> Path:
+    """The folder the index's files are named relative to: the data folder, or a CSV's."""
+    return index.root if index.layout != "csv" else index.root.parent
 
 
 def _is(entry: os.DirEntry, kind: str) -> bool:

@@ -16,6 +16,7 @@ from safetensors.torch import save as save_safetensors
 
 from tlgui import __version__
 from tlgui.core.config import TrainConfig
+from tlgui.core.data.corrections import Corrections
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_atomically
 from tlgui.core.model.recipe import Experiment, build
@@ -37,6 +38,7 @@ class Project:
     history: list[dict] = field(default_factory=list)
     data_folder: str = ""
     classes: list[str] = field(default_factory=list)  # the names of the model's outputs
+    corrections: Corrections = field(default_factory=Corrections)  # relabels, exclusions
 
 
 def save_project(path: str | Path, project: Project) -> Path:
@@ -52,6 +54,7 @@ def save_project(path: str | Path, project: Project) -> Path:
         "history": project.history,
         "data_folder": project.data_folder,
         "classes": project.classes,
+        "corrections": project.corrections.as_dict(),
         "hashes": {k: tensor_sha256(v) for k, v in weights.items()},
     }
 
@@ -126,4 +129,5 @@ def load_project(path: str | Path, *, trust_code: bool = False) -> Project:
         raise ProjectError(f"{path}: its training settings are damaged") from exc
     return Project(experiment=experiment, config=config,
                    history=doc.get("history", []), data_folder=doc.get("data_folder", ""),
-                   classes=list(doc.get("classes", [])))
+                   classes=list(doc.get("classes", [])),
+                   corrections=Corrections.from_dict(doc.get("corrections")))

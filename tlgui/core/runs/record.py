@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from tlgui.core.config import TrainConfig
-from tlgui.core.data.data_index import DataIndex
+from tlgui.core.data.data_index import DataIndex, base_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.files import write_atomically, write_text_atomically
 from tlgui.core.model.recipe import Experiment
@@ -50,10 +50,10 @@ def versions() -> dict[str, str]:
 def split_record(data: DataIndex) -> dict:
     """The exact split: every file per split (relative to the data root), how a single
     folder was split, and the index's fingerprint (checked when the split is read back)."""
-    root = data.root if data.root.is_dir() else data.root.parent
+    root = base_folder(data)
     return {"root": str(data.root), "layout": data.layout, "classes": data.classes,
             "split_ratio": data.split_ratio, "seed": data.seed,
-            "fingerprint": data.fingerprint(),
+            "fingerprint": data.fingerprint(), "corrections": data.corrected,
             "files": {split: [[os.path.relpath(path, root), label] for path, label in samples]
                       for split, samples in data.splits.items()}}
 
@@ -64,11 +64,12 @@ def read_split(folder: str | Path) -> DataIndex:
     try:
         record = json.loads(path.read_text())
         root = Path(record["root"])
-        base = root if record["layout"] != "csv" else root.parent
         index = DataIndex(root=root, layout=record["layout"], classes=list(record["classes"]),
-                          splits={split: [(base / rel, int(label)) for rel, label in files]
-                                  for split, files in record["files"].items()},
-                          split_ratio=record.get("split_ratio"), seed=record.get("seed"))
+                          split_ratio=record.get("split_ratio"), seed=record.get("seed"),
+                          corrected=record.get("corrections") or {})
+        base = base_folder(index)
+        index.splits = {split: [(base / rel, int(label)) for rel, label in files]
+                        for split, files in record["files"].items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TlguiError(f"{path} is missing or damaged, so the run's exact split is unknown; "
                          "give the data with --data to evaluate on a folder as it is now") from exc
@@ -85,7 +86,8 @@ def write_run(out: Path, experiment: Experiment, data: DataIndex, trainer: Train
     write_json(out / "run.json", {"format": 2, "recipe": experiment.ops,
                                   "config": trainer.config.as_dict(), "classes": data.classes,
                                   "data": str(data.root), "split": SPLIT_FILE,
-                                  "fingerprint": data.fingerprint(), "versions": versions()})
+                                  "fingerprint": data.fingerprint(), "corrections": data.corrected,
+                                  "versions": versions()})
     write_json(out / "history.json", {
         "epochs": [vars(h) for h in result.history], "stopped": result.stopped,
         "error": result.error, "best_epoch": result.best_epoch,

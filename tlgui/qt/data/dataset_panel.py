@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tlgui.core.data.corrections import Corrections
 from tlgui.core.data.data_index import DataIndex, index_folder
 from tlgui.core.data.image_check import conversion_notes, find_bad_files
 from tlgui.qt.data.augment_preview import AugmentPreview, ImageDialog
@@ -32,6 +33,14 @@ from tlgui.qt.widgets.layout import across
 SPLIT_COLOURS = {"train": "#1f77b4", "valid": "#d62728", "test": "#2ca02c"}
 
 
+def corrected_note(index: DataIndex) -> str:
+    """`` · 2 relabelled, 1 excluded (your corrections)`` for a corrected index, else ""."""
+    counts = Corrections.from_dict(index.corrected).counts()
+    parts = [f"{counts[a]} {word}" for a, word in (("relabel", "relabelled"),
+                                                   ("exclude", "excluded")) if counts[a]]
+    return f" · {', '.join(parts)} (your corrections)" if parts else ""
+
+
 class DatasetPanel(QWidget):
     """``open_folder(path)`` indexes on a worker thread; ``index_ready`` fires when done."""
 
@@ -41,7 +50,8 @@ class DatasetPanel(QWidget):
     def __init__(self, transforms: Callable[[], tuple] | None = None,
                  thumbnail_dir: Path | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.index: DataIndex | None = None
+        self.index: DataIndex | None = None  # the folder as it is
+        self.shown: DataIndex | None = None  # as shown: with the user's corrections
         self.bad_files: dict[str, str] = {}
         self._calls: list[BackgroundCall] = []
         self.loader = ThumbnailLoader(cache_dir=thumbnail_dir, parent=self)
@@ -117,20 +127,34 @@ class DatasetPanel(QWidget):
         if index is not self.index:
             self._show_index(index)
 
-    def _show_index(self, index: DataIndex) -> None:
-        self.index = index
+    def show_corrected(self, index: DataIndex | None) -> None:
+        """Show the open folder as the user's corrections leave it (relabelled files under
+        their new class, excluded ones gone); their files are untouched."""
+        if index is not None and self.index is not None and index.root == self.index.root:
+            self._display(index)
+
+    def _display(self, index: DataIndex) -> None:
+        self.shown = index
         self.model.set_index(index)
         for box, items in ((self.split, list(index.splits)), (self.class_box, index.classes)):
             box.blockSignals(True)
+            current = box.currentText()
             box.clear()
             box.addItems(["all", *items])
+            box.setCurrentText(current)
             box.blockSignals(False)
         counts = index.counts()
         parts = [f"{split} {sum(c.values()):,}" for split, c in counts.items()]
         warn = f" · {len(index.warnings)} warnings: " + "; ".join(index.warnings) \
             if index.warnings else ""
-        self.summary.setText(f"{len(index.classes)} classes · {' · '.join(parts)}{warn}")
+        self.summary.setText(f"{len(index.classes)} classes · {' · '.join(parts)}"
+                             f"{corrected_note(index)}{warn}")
         self._draw_chart(counts)
+        self._filter()
+
+    def _show_index(self, index: DataIndex) -> None:
+        self.index = index
+        self._display(index)
         self.bad_list.clear()
         self.bad_list.addItem("checking files…")
         files = [p for samples in index.splits.values() for p, _ in samples]
@@ -173,7 +197,7 @@ class DatasetPanel(QWidget):
 
     def _show_large(self, index) -> None:
         path, label, split = self.model.sample(index.row())
-        ImageDialog(path, f"{self.index.classes[label]} ({split})", self).open()
+        ImageDialog(path, f"{self.shown.classes[label]} ({split})", self).open()
 
     def _preview_current(self, current, _previous) -> None:
         if current.isValid():

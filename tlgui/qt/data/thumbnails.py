@@ -48,8 +48,10 @@ class ThumbnailLoader(QObject):
     ready = Signal(str, QImage)
     failed = Signal(str, str)
 
-    def __init__(self, cache_dir: Path | None = None, threads: int = 2, parent=None) -> None:
+    def __init__(self, cache_dir: Path | None = None, threads: int = 2, parent=None,
+                 size: int = THUMB_SIZE) -> None:
         super().__init__(parent)
+        self.size = size
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         self.memory: OrderedDict[str, QImage] = OrderedDict()
         self._queue: deque[str] = deque()
@@ -95,7 +97,7 @@ class ThumbnailLoader(QObject):
 
     def _disk_path(self, path: str) -> Path:
         stat = os.stat(path)
-        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{THUMB_SIZE}".encode()
+        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{self.size}".encode()
         return self.cache_dir / f"{hashlib.sha1(key).hexdigest()}.png"
 
     def produce(self, path: str) -> None:
@@ -104,7 +106,7 @@ class ThumbnailLoader(QObject):
             cached = self._disk_path(path)
             image = QImage(str(cached)) if cached.is_file() else QImage()
             if image.isNull():
-                image = decode_thumbnail(path)
+                image = decode_thumbnail(path, self.size)
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 temp = cached.with_suffix(f".{threading.get_ident()}.tmp.png")
                 if image.save(str(temp), "PNG"):

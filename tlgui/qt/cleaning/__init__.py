@@ -1,0 +1,1 @@
+"""The Clean dock: reviewing likely label errors, copies, leaks and outliers."""
