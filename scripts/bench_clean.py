@@ -1,8 +1,10 @@
 """``tlgui clean``'s cost, in the same process: the whole check of a data set against one
 inference pass of the same model over the same images, and the out-of-fold head fits on
-25,000 made feature vectors with one thread and with all of them.
+25,000 made feature vectors with one thread and with all of them; with ``--scale N``, the
+copy and outlier search alone on N made vectors (files of a few bytes, 1% planted copies):
+seconds and peak memory.
 
-Usage: python scripts/bench_clean.py [--data DIR] [--vectors 25000]
+Usage: python scripts/bench_clean.py [--data DIR] [--vectors 25000] [--scale 100000]
 """
 
 import argparse
@@ -44,11 +46,45 @@ def head_fits(vectors: int, threads: int) -> float:
     return time.perf_counter() - start
 
 
+def copies_at_scale(count: int) -> None:
+    import resource
+    import tempfile
+    from pathlib import Path
+
+    from tlgui.core.cleaning.neighbours import duplicate_groups, outlier_scores, outliers
+
+    rng = np.random.default_rng(0)
+    features = np.abs(rng.normal(0, 1, (count, 1280))).astype(np.float32)
+    planted = count // 100
+    features[:planted] = features[planted:2 * planted] + rng.normal(0, 0.05, (planted, 1280))
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i in range(count):
+            path = Path(folder) / f"{i}.bin"
+            path.write_bytes(str(i).encode())
+            paths.append(path)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start = time.perf_counter()
+        groups = duplicate_groups(paths, features)
+        middle = time.perf_counter()
+        far = outliers(outlier_scores(features, exclude=[g.members for g in groups]))
+        end = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{count:,} vectors of 1,280 features, {torch.get_num_threads()} threads: copies "
+          f"{middle - start:.1f} s ({len(groups):,} groups, {planted:,} planted), outliers "
+          f"{end - middle:.1f} s ({len(far)} found); peak memory {peak:,.0f} MB "
+          f"({before:,.0f} MB before)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)
     parser.add_argument("--vectors", type=int, default=25_000)
+    parser.add_argument("--scale", type=int, default=0)
     args = parser.parse_args()
+    if args.scale:
+        copies_at_scale(args.scale)
+        return
     index = data_index(args.data)
     exp = head_only_default(index)
     files = [f for split in index.splits.values() for f in split]

@@ -2,9 +2,11 @@
 collected on the GUI thread, and Qt settings in a fresh folder (a fresh layout, not the
 user's)."""
 
+import argparse
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -12,6 +14,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def fresh_app() -> QApplication:
@@ -21,3 +25,19 @@ def fresh_app() -> QApplication:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     return app
+
+
+def shown_window(parser: argparse.ArgumentParser, width: int, height: int):
+    """Parse the scripts' common ``--out`` and ``--epochs`` (with the parser's own options),
+    then the app and its main window shown at ``width`` x ``height``: (args, app, window)."""
+    from tlgui.qt.main_window import MainWindow
+
+    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = fresh_app()
+    window = MainWindow()
+    window.fit_to(width, height)
+    window.show()
+    return args, app, window

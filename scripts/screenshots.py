@@ -9,23 +9,12 @@ import argparse
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from screenshot_app import fresh_app
-
-from tlgui.qt.main_window import MainWindow
-
-ROOT = Path(__file__).resolve().parent.parent
+from screenshot_app import ROOT, shown_window
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
-    parser.add_argument("--epochs", type=int, default=3)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    app = fresh_app()
-    window = MainWindow()
-    window.fit_to(1400, 900)
-    window.show()
+    args, app, window = shown_window(parser, 1400, 900)
     saved: list[Path] = []
 
     def grab(widget, name: str) -> None:

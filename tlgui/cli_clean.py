@@ -20,7 +20,8 @@ def add_clean_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="the split and the folds' seed")
     p.add_argument("--folds", type=int, default=5, help="out-of-fold head fits (default: 5)")
     p.add_argument("--near", type=float, default=None,
-                   help="feature similarity from which two images are copies (default 0.95)")
+                   help="centred cosine similarity of two images' features from which they "
+                        "count as copies (the report's settings show the value used)")
     p.add_argument("--cache-dir", help="keep the features on disk here for the next run")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true", help="print one JSON document")

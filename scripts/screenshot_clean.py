@@ -1,0 +1,74 @@
+"""Screenshots of the Clean dock after a review: train briefly, check the data set, accept
+the first label issues, exclude the first outlier, keep the next, retrain with the
+corrections, and save the window at 1280x800 and 1920x1080 with the before/after table.
+
+Usage: python scripts/screenshot_clean.py [--data DIR] [--out resources/screenshots]
+"""
+
+import argparse
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from screenshot_app import ROOT, shown_window
+
+SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else
+                        ROOT / "tlgui" / "demo_data")
+    args, app, window = shown_window(parser, 1280, 800)
+    panel, training = window.clean, window.training
+
+    def review(_report: dict) -> None:
+        print(panel.status.text())
+        for _ in range(min(3, len(panel.items["label_issues"]))):
+            panel.decide("accept")
+        if panel.items["outliers"]:
+            panel.tabs.setCurrentIndex(2)
+            panel.lists["outliers"].setCurrentRow(0)
+            panel.decide("exclude")
+            panel.decide("keep")
+        panel.tabs.setCurrentIndex(0)
+        panel.lists["label_issues"].setCurrentRow(0)
+        training.run_finished.disconnect(trained)
+        training.run_finished.connect(retrained)
+        panel.comparison.button.click()
+
+    def retrained(_info: dict) -> None:
+        before, after = panel.comparison.columns()
+        print("before:", before)
+        print("after: ", after)
+        QTimer.singleShot(2500, shoot)
+
+    def shoot() -> None:
+        window.docks["Clean"].raise_()
+        for width, height in ((1280, 800), (1920, 1080)):
+            window.fit_to(width, height)
+            app.processEvents()
+            path = args.out / f"clean-{width}x{height}.png"
+            window.grab().save(str(path))
+            print(path)
+        app.quit()
+
+    def trained(_info: dict) -> None:
+        window.docks["Clean"].raise_()
+        panel.checked.connect(review)
+        panel.check()
+
+    def loaded(*_args) -> None:
+        window.head_only_action.trigger()
+        window.training.form.epochs.setValue(args.epochs)
+        training.run_finished.connect(trained)
+        window.dataset.index_ready.connect(
+            lambda index: Path(index.root) == args.data and QTimer.singleShot(100, training.start))
+        window.dataset.open_folder(str(args.data))
+
+    window.open_model("default").done.connect(lambda *_: QTimer.singleShot(100, loaded))
+    app.exec()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
