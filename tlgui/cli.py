@@ -9,22 +9,10 @@ from collections.abc import Sequence
 from tlgui import __version__
 from tlgui.cli_clean import add_clean_parser, run_clean
 from tlgui.cli_compare import add_compare_parser, run_compare
+from tlgui.cli_explain import add_explain_parser, run_explain
 from tlgui.cli_find_lr import add_find_lr_parser, run_find_lr
+from tlgui.cli_model import add_checkpoint_arg, add_model_args, load_zoo_model, loaded_for
 from tlgui.cli_train import add_train_parser, run_train
-
-
-def _add_model_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="default, resnet18, timm:<name>, builtin:<name>, "
-                                      "or path/to/file.py:factory")
-    parser.add_argument("--weights", default="default",
-                        help="none, default, a torchvision enum (IMAGENET1K_V1) or a local "
-                             ".safetensors/.pt/.pth file (default: %(default)s)")
-    parser.add_argument("--trust-code", action="store_true",
-                        help="allow running the Python file named by a file.py:factory model")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--input-size", metavar="CxHxW",
-                        help="the model's input size, e.g. 3x32x32 (default: what the model "
-                             "declares, or the first size tried that runs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = sub.add_parser("inspect", help="print the layer tree, shapes, parameters, "
                                              "trainable state")
-    _add_model_args(inspect)
+    add_model_args(inspect)
     inspect.add_argument("--num-classes", type=int, help="replace the head for N classes")
     inspect.add_argument("--freeze", nargs="+", default=[], metavar="PATTERN",
                          help="layers to freeze: glob patterns ('layer*' conv1) or top-level "
@@ -46,14 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="top-K classes for images, with a zoo model or "
                                              "a trained run or project")
-    _add_model_args(predict)
+    add_model_args(predict)
     predict.add_argument("images", nargs="+", help="image files or folders")
     predict.add_argument("--topk", type=int, default=5)
     predict.add_argument("--tta", action="store_true",
                          help="average the prediction of each image and its horizontal flip")
     predict.add_argument("--csv", metavar="OUT", help="also write the predictions to a CSV file")
-    predict.add_argument("--checkpoint", choices=("best", "last"), default="best",
-                         help="for a run folder: the best or the last weights (default: best)")
+    add_checkpoint_arg(predict)
 
     evaluate = sub.add_parser("evaluate", help="confusion matrix and per-class results of a "
                                                "trained run or project")
@@ -67,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_find_lr_parser(sub)
     add_clean_parser(sub)
+    add_explain_parser(sub)
     add_compare_parser(sub)
 
     export = sub.add_parser("export", help="a trained run or project as ONNX, TorchScript or "
@@ -104,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_train(args)
         if args.command == "clean":
             return run_clean(args)
+        if args.command == "explain":
+            return run_explain(args)
         if args.command == "find-lr":
             return run_find_lr(args)
         if args.command == "compare":
@@ -127,22 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _load(args: argparse.Namespace, num_classes: int | None = None):
-    from tlgui.core.model.sources import load_model
-    from tlgui.core.validate import check_num_classes, parse_input_size
-
-    if num_classes is not None:
-        check_num_classes(num_classes)
-    size = parse_input_size(args.input_size) if args.input_size else None
-    return load_model(args.model, args.weights, num_classes=num_classes,
-                      trust_code=args.trust_code, progress=not args.json, input_size=size)
-
-
 def _inspect(args: argparse.Namespace) -> int:
     from tlgui.core.model.freeze import freeze
     from tlgui.core.model.tree import LayerTree
 
-    loaded = _load(args, args.num_classes)
+    loaded = load_zoo_model(args, args.num_classes)
     if args.freeze:
         freeze(loaded.model, [int(s) if s.lstrip("-").isdigit() else s for s in args.freeze])
     tree = LayerTree(loaded.model, loaded.input_size)
@@ -162,15 +141,10 @@ def _inspect(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from tlgui.core.data.data_index import image_paths
     from tlgui.core.inference.predict import predict_files, write_csv
-    from tlgui.core.project.trained import is_trained_source, load_trained
     from tlgui.core.validate import check_topk
 
     check_topk(args.topk)
-    if is_trained_source(args.model):
-        loaded = load_trained(args.model, checkpoint=args.checkpoint,
-                              trust_code=args.trust_code).loaded
-    else:
-        loaded = _load(args)
+    loaded = loaded_for(args)
     results = predict_files(loaded, image_paths(args.images), topk=args.topk, tta=args.tta)
     if args.csv:
         write_csv(results, args.csv)

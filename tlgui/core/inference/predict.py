@@ -25,7 +25,7 @@ def predict_files(loaded: LoadedModel, paths: Sequence[str | Path], topk: int = 
         try:
             image = open_rgb(path)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
-            results.append({"image": str(path), "error": f"cannot read image: {_reason(exc)}"})
+            results.append({"image": str(path), "error": f"cannot read image: {unreadable_reason(exc)}"})
             continue
         batch = loaded.transform(image).unsqueeze(0).to(device)
         if tta:
@@ -45,7 +45,8 @@ def predict_files(loaded: LoadedModel, paths: Sequence[str | Path], topk: int = 
     return results
 
 
-def _reason(exc: Exception) -> str:
+def unreadable_reason(exc: Exception) -> str:
+    """Why a file could not be read, in a few plain words."""
     if isinstance(exc, FileNotFoundError):
         return "file not found"
     if isinstance(exc, UnidentifiedImageError):
