@@ -88,3 +88,52 @@ def test_a_hundred_class_matrix_stays_legible(qtbot):
     view.scaleBy((0.1, 0.1))  # what the mouse wheel does
     after = view.viewRange()
     assert after[0][1] - after[0][0] < before[0][1] - before[0][0]
+
+
+def test_a_predict_row_opens_its_explanation_and_any_class_can_be_explained(trained_window,
+                                                                              qtbot):
+    from PySide6.QtCore import Qt
+
+    from tlgui.qt.results.explain_dialog import ExplainDialog
+
+    win, data = trained_window
+    panel = win.predict
+    with qtbot.waitSignal(panel.predicted, timeout=60_000):
+        panel.predict([str(data / "val")])
+    win.docks["Predict"].raise_()
+    panel.table.setFocus()
+    panel.table.setCurrentCell(2, 0)
+    qtbot.keyClick(panel.table.viewport(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(panel.findChildren(ExplainDialog)), timeout=5_000)
+    dialog = panel.explain(2)  # the open one, raised, not a second
+    assert panel.findChildren(ExplainDialog) == [dialog]
+    qtbot.waitUntil(lambda: dialog.explanation is not None, timeout=60_000)
+    first = dialog.explanation
+    assert first.path == panel.results[2]["image"]
+    assert first.predicted == panel.results[2]["top"][0]["label"]
+    assert first.heatmap.max() == pytest.approx(1.0) and first.layer == dialog.layer.itemText(1)
+    before = dialog.view.pixmap().toImage()
+    dialog.opacity.setValue(100)
+    assert dialog.view.pixmap().toImage() != before
+    other = next(c for c in ("blue", "green", "red") if c != first.predicted)
+    dialog.target.setCurrentText(other)
+    qtbot.waitUntil(lambda: dialog.explanation.explained == other, timeout=60_000)
+    assert dialog.explanation.predicted == first.predicted
+    assert other in dialog.status.text()
+
+
+def test_a_mistake_opens_its_explanation(trained_window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QListWidgetItem
+
+    win, data = trained_window
+    panel = win.results
+    path = str(sorted((data / "val" / "red").iterdir())[0])
+    item = QListWidgetItem("red → blue\n51%")  # as the gallery fills it
+    item.setData(Qt.ItemDataRole.UserRole, path)
+    panel.gallery.addItem(item)
+    dialog = panel._open_image(item)
+    qtbot.waitUntil(lambda: dialog.explanation is not None, timeout=60_000)
+    assert dialog.explanation.path == path and not dialog.explanation.error
+    assert dialog.explanation.predicted in ("blue", "green", "red")
+    assert f"predicted {dialog.explanation.predicted}" in dialog.status.text()

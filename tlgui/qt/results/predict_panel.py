@@ -1,5 +1,5 @@
 """The Predict dock: drop images or a folder, see the current model's top-k classes with
-probability bars, save them as CSV."""
+probability bars, open a row's explanation, save them as CSV."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +24,7 @@ from tlgui.core.data.data_index import image_paths
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.predict import predict_files, write_csv
 from tlgui.core.model.loaded import LoadedModel
+from tlgui.qt.results.explain_dialog import ExplainDialog, show_explanation
 from tlgui.qt.results.results_panel import thumbnail
 from tlgui.qt.widgets.background import BackgroundCall
 
@@ -61,6 +62,10 @@ class PredictPanel(QWidget):
         self.table.setIconSize(self.table.iconSize().scaled(ICON, ICON,
                                                             Qt.AspectRatioMode.IgnoreAspectRatio))
         self.table.verticalHeader().setDefaultSectionSize(ICON + 6)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setToolTip("double-click or Enter: why the model said it (Grad-CAM)")
+        self.table.cellActivated.connect(lambda row, _col: self.explain(row))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
@@ -136,6 +141,15 @@ class PredictPanel(QWidget):
         self.status.setText(f"{len(results)} images" + (f", {failed} unreadable" if failed else ""))
         self.save_button.setEnabled(bool(results))
         self.predicted.emit(results)
+
+    def explain(self, row: int) -> ExplainDialog | None:
+        """Open the explanation of a result row's image."""
+        if self.source is None or not 0 <= row < len(self.results):
+            return None
+        result = self.results[row]
+        top = result.get("top", [{}])[0]
+        title = (f"{top['label']} {top['probability']:.1%}" if top else result.get("error", ""))
+        return show_explanation(self, self.source, result["image"], title)
 
     def save_csv(self, path: str | None = None) -> Path | None:
         if not self.results:

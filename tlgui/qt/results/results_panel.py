@@ -1,5 +1,5 @@
 """The Results dock: a trained model evaluated on a split — confusion matrix heatmap, per-class
-precision / recall / F1, and a gallery of the most confident mistakes."""
+precision / recall / F1, and a gallery of the most confident mistakes, each opening its explanation."""
 
 from collections.abc import Callable
 
@@ -25,7 +25,7 @@ from tlgui.core.data.data_index import DataIndex
 from tlgui.core.errors import TlguiError
 from tlgui.core.inference.evaluate import EvalReport, evaluate
 from tlgui.core.model.loaded import LoadedModel
-from tlgui.qt.data.augment_preview import ImageDialog
+from tlgui.qt.results.explain_dialog import ExplainDialog, show_explanation
 from tlgui.qt.widgets.background import BackgroundCall
 from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
@@ -206,8 +206,8 @@ class ResultsPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, mistake.path)
             self.gallery.addItem(item)
 
-    def _open_image(self, item: QListWidgetItem) -> ImageDialog:
-        dialog = ImageDialog(item.data(Qt.ItemDataRole.UserRole),
-                             item.text().replace("\n", " · "), self)
-        dialog.open()
-        return dialog
+    def _open_image(self, item: QListWidgetItem) -> ExplainDialog:
+        """The mistake with the model's heatmap: where it looked for what it said."""
+        return show_explanation(self, lambda: self.source()[0],
+                                item.data(Qt.ItemDataRole.UserRole),
+                                item.text().replace("\n", " · "))
