@@ -34,6 +34,7 @@ from tlgui.core.state import AppState
 from tlgui.core.train.devices import describe, pick_device
 from tlgui.qt.cleaning.clean_panel import CleanPanel
 from tlgui.qt.data.dataset_panel import DatasetPanel
+from tlgui.qt.data.embedding_panel import EmbeddingPanel
 from tlgui.qt.log_bridge import LogBridge
 from tlgui.qt.model.branch_dialog import BranchDialog
 from tlgui.qt.model.layer_model import LayerTreeModel
@@ -102,10 +103,13 @@ class MainWindow(QMainWindow):
             settings=lambda: (self.training.form.config(), self.training.load_data()))
         self.experiments.open_cell.connect(lambda folder: self.projects.open(folder))
         self.clean = CleanPanel(self.state, self.idle_experiment, self.training)
+        self.map = EmbeddingPanel(self.state, self.idle_experiment)
+        self.map.selected.connect(self._show_picked)
         for panel in (self.results, self.predict, self.experiments):
             panel.message.connect(self.log_message)
         self.docks = tabbed_docks(self, {
-            "Dataset": self.dataset, "Clean": self.clean, "Training": self.training, "Weights": self.weights,
+            "Dataset": self.dataset, "Clean": self.clean, "Map": self.map,
+            "Training": self.training, "Weights": self.weights,
             "Results": self.results, "Predict": self.predict, "Experiments": self.experiments,
             "Log": self.log})
         self.docks["Training"].raise_()
@@ -367,6 +371,7 @@ class MainWindow(QMainWindow):
                 return
             self.training.shutdown()
         self.clean.shutdown()  # stops a data check
+        self.map.shutdown()
         for call in self.findChildren(BackgroundCall):  # every dock's work on a thread
             call.wait()
         self.dataset.shutdown()
@@ -378,6 +383,10 @@ class MainWindow(QMainWindow):
         except ValueError:
             pass  # an unparsable "unfreeze at" entry: keep the last good settings
         super().closeEvent(event)
+
+    def _show_picked(self, paths: list[str]) -> None:
+        self.dataset.show_only(paths)
+        self.docks["Dataset"].raise_()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

@@ -5,20 +5,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from tlgui.core.cleaning.features import dataset_features
 from tlgui.core.cleaning.label_issues import label_issues, out_of_fold_probabilities
 from tlgui.core.cleaning.neighbours import NEAR, duplicate_groups, outlier_scores, outliers
 from tlgui.core.data.data_index import DataIndex
-from tlgui.core.data.image_check import find_bad_files
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment
-from tlgui.core.train.compute import precision_for
-from tlgui.core.train.devices import pick_device
-from tlgui.core.train.feature_cache import compute_features, find_cut
 from tlgui.core.train.train_events import StopToken
-
-SPLIT_NAMES = {"train": "train", "valid": "val", "test": "test"}
 
 
 def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int = 0,
@@ -37,31 +30,10 @@ def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int 
             raise TlguiError("the data check was stopped")
         progress(what, done, total)
 
-    split, reason = find_cut(experiment.model)
-    if split is None:
-        raise TlguiError(f"cleaning needs the model's features, and {reason}; freeze the "
-                         "body (for example with the head-only preset)")
-    files = [(path, label, name) for key, name in SPLIT_NAMES.items()
-             for path, label in data.splits.get(key, [])]
-    bad = find_bad_files([path for path, _, _ in files])
-    files = [f for f in files if f[0] not in bad]
-    if len(files) < 2:
-        raise TlguiError(f"{data.root} has fewer than two readable images to compare")
-    target = pick_device(device)
-    say(f"computing the features of {len(files):,} images at '{split.cut}'")
-    try:
-        features, _ = compute_features(
-            split, [(path, label) for path, label, _ in files], experiment.loaded.transform,
-            device=target, cache_dir=cache_dir, amp_dtype=precision_for(target, True).dtype,
-            progress=lambda done, total: step("features", done, total), say=say,
-            should_stop=lambda: stop.stopped)
-    except InterruptedError as exc:
-        raise TlguiError("the data check was stopped") from exc
-    keep = np.flatnonzero(features.ok)
-    values = np.asarray(features.values)[keep]
-    paths = [str(files[i][0]) for i in keep]
-    labels = np.array([files[i][1] for i in keep])
-    splits = [files[i][2] for i in keep]
+    found = dataset_features(experiment, data, cache_dir=cache_dir, device=device, say=say,
+                             progress=lambda done, total: step("features", done, total),
+                             stopped=lambda: stop.stopped, what="the data check")
+    values, paths, labels, splits = found.values, found.paths, found.labels, found.splits
     names = list(data.classes)
     probabilities = out_of_fold_probabilities(
         values, labels, len(names), folds=folds, seed=seed,
@@ -78,9 +50,9 @@ def clean(experiment: Experiment, data: DataIndex, *, folds: int = 5, seed: int 
                        for g in groups],
         "outliers": [{"path": paths[i], "score": round(float(scores[i]), 4)}
                      for i in outliers(scores)],
-        "unreadable": {str(path): why for path, why in bad.items()},
+        "unreadable": {str(path): why for path, why in found.unreadable.items()},
         "settings": {"model": experiment.loaded.spec, "weights": experiment.loaded.weights,
-                     "features_at": split.cut, "folds": folds, "seed": seed,
+                     "features_at": found.split.cut, "folds": folds, "seed": seed,
                      "near_duplicate_similarity": near, "images": len(paths),
                      "rule": "confident learning (off-diagonal of the confident joint), ranked "
                              "by self-confidence"},

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from tlgui.core.cleaning.report import clean
 from tlgui.core.cleaning.review import KINDS, TITLES, Finding, examples, findings
 from tlgui.core.data.corrections import write_csv
-from tlgui.core.data.data_index import base_folder
+from tlgui.core.data.data_index import DataIndex, base_folder
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment, apply
 from tlgui.core.state import AppState
@@ -38,6 +38,17 @@ from tlgui.qt.widgets.layout import EmptyState, across
 
 TILE, EXAMPLE_TILE = 150, 88
 DONE_WORDS = {"relabel": "relabelled {label}", "exclude": "excluded", "keep": "kept"}
+
+
+def frozen_job(state: AppState, source: Callable[[], Experiment]) -> tuple[Experiment, DataIndex]:
+    """What a check of the features works on: a head-only copy of the open experiment (the
+    window's stays as it is) and the open data set as corrected."""
+    data = state.corrected_data()
+    if data is None:
+        raise TlguiError("open a data folder first")
+    experiment = copy.deepcopy(source())
+    apply(experiment, {"op": "preset", "name": "head-only"})
+    return experiment, data
 
 
 class _Relay(QObject):
@@ -142,11 +153,7 @@ class CleanPanel(QWidget):
         if self.call is not None and self.call.running:
             return None
         try:
-            data = self.state.corrected_data()
-            if data is None:
-                raise TlguiError("open a data folder first")
-            experiment = copy.deepcopy(self.source())
-            apply(experiment, {"op": "preset", "name": "head-only"})
+            experiment, data = frozen_job(self.state, self.source)
         except TlguiError as exc:
             self.status.setText(f"Cannot check: {exc}")
             return None

@@ -53,6 +53,7 @@ class DatasetPanel(QWidget):
         self.index: DataIndex | None = None  # the folder as it is
         self.shown: DataIndex | None = None  # as shown: with the user's corrections
         self.bad_files: dict[str, str] = {}
+        self.only: set[str] | None = None  # a group picked elsewhere (the Map dock's lasso)
         self._calls: list[BackgroundCall] = []
         self.loader = ThumbnailLoader(cache_dir=thumbnail_dir, parent=self)
         self.model = ImageListModel(self.loader, self)
@@ -69,6 +70,9 @@ class DatasetPanel(QWidget):
             widget.currentIndexChanged.connect(self._filter)
         self.search.textChanged.connect(self._filter)
         self.summary = QLabel("No folder open")
+        self.show_all = QPushButton("Show all")
+        self.show_all.setVisible(False)
+        self.show_all.clicked.connect(lambda: self.show_only(None))
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
@@ -101,7 +105,10 @@ class DatasetPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.summary)
+        summary = QHBoxLayout()
+        summary.addWidget(self.summary, stretch=1)
+        summary.addWidget(self.show_all)
+        layout.addLayout(summary)
         layout.addWidget(splitter, stretch=1)
 
     def _browse(self) -> None:
@@ -154,6 +161,8 @@ class DatasetPanel(QWidget):
 
     def _show_index(self, index: DataIndex) -> None:
         self.index = index
+        self.only = None
+        self.show_all.setVisible(False)
         self._display(index)
         self.bad_list.clear()
         self.bad_list.addItem("checking files…")
@@ -189,11 +198,19 @@ class DatasetPanel(QWidget):
                 self.bad_list.addItem(f"{path}: {note} (used)")
         self.bad_files_ready.emit(self.bad_files)
 
+    def show_only(self, paths: list[str] | None) -> None:
+        """Show only these images (a group picked on the map), or all again with None."""
+        self.only = set(paths) if paths is not None else None
+        self.show_all.setVisible(paths is not None)
+        self.show_all.setText(f"Show all (showing {len(paths):,} picked)" if paths else "Show all")
+        self._filter()
+
     def _filter(self, *_args) -> None:
         split = self.split.currentText()
         class_name = self.class_box.currentText()
         self.model.set_filter("" if split == "all" else split,
-                              "" if class_name == "all" else class_name, self.search.text())
+                              "" if class_name == "all" else class_name, self.search.text(),
+                              self.only)
 
     def _show_large(self, index) -> None:
         path, label, split = self.model.sample(index.row())

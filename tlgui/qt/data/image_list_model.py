@@ -45,15 +45,18 @@ class ImageListModel(QAbstractListModel):
         self._pixmaps.clear()
         self.endResetModel()
 
-    def set_filter(self, split: str = "", class_name: str = "", text: str = "") -> None:
-        """Keep rows of this split and class whose file name contains ``text``."""
+    def set_filter(self, split: str = "", class_name: str = "", text: str = "",
+                   only: set[str] | None = None) -> None:
+        """Keep rows of this split and class whose file name contains ``text`` (and whose
+        path is in ``only``, when given)."""
         classes = self.index_data.classes if self.index_data else []
         label = classes.index(class_name) if class_name in classes else None
         needle = text.lower()
         self.beginResetModel()
         self.rows = [i for i, (path, lab, spl) in enumerate(self.files)
                      if (not split or spl == split) and (label is None or lab == label)
-                     and (not needle or needle in Path(path).name.lower())]
+                     and (not needle or needle in Path(path).name.lower())
+                     and (only is None or str(path) in only)]
         self._position = {file_row: row for row, file_row in enumerate(self.rows)}
         self.endResetModel()
 
