@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from tlgui.qt.gc_guard import install as install_collector  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
 
 
 def fresh_app() -> QApplication:
@@ -41,3 +42,25 @@ def shown_window(parser: argparse.ArgumentParser, width: int, height: int):
     window.fit_to(width, height)
     window.show()
     return args, app, window
+
+
+def train_then(window, data: Path, epochs: int, then) -> None:
+    """Open the offline default, freeze its body, open ``data``, train for ``epochs``, then
+    call ``then(info)`` once the run has finished."""
+    from PySide6.QtCore import QTimer
+
+    training = window.training
+
+    def finished(info: dict) -> None:
+        training.run_finished.disconnect(finished)
+        then(info)
+
+    def loaded(*_args) -> None:
+        window.head_only_action.trigger()
+        training.form.epochs.setValue(epochs)
+        training.run_finished.connect(finished)
+        window.dataset.index_ready.connect(
+            lambda index: Path(index.root) == data and QTimer.singleShot(100, training.start))
+        window.dataset.open_folder(str(data))
+
+    window.open_model("default").done.connect(lambda *_: QTimer.singleShot(100, loaded))

@@ -9,9 +9,7 @@ import argparse
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from screenshot_app import ROOT, shown_window
-
-SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
+from screenshot_app import ROOT, SHARED, shown_window, train_then
 
 
 def main() -> int:
@@ -32,7 +30,6 @@ def main() -> int:
             panel.decide("keep")
         panel.tabs.setCurrentIndex(0)
         panel.lists["label_issues"].setCurrentRow(0)
-        training.run_finished.disconnect(trained)
         training.run_finished.connect(retrained)
         panel.comparison.button.click()
 
@@ -57,15 +54,7 @@ def main() -> int:
         panel.checked.connect(review)
         panel.check()
 
-    def loaded(*_args) -> None:
-        window.head_only_action.trigger()
-        window.training.form.epochs.setValue(args.epochs)
-        training.run_finished.connect(trained)
-        window.dataset.index_ready.connect(
-            lambda index: Path(index.root) == args.data and QTimer.singleShot(100, training.start))
-        window.dataset.open_folder(str(args.data))
-
-    window.open_model("default").done.connect(lambda *_: QTimer.singleShot(100, loaded))
+    train_then(window, args.data, args.epochs, trained)
     app.exec()
     return 0
 

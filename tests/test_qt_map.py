@@ -35,7 +35,7 @@ def mapped(qtbot, tmp_path):
 
 def scatter_items(panel):
     return [i for i in panel.plot.listDataItems() if isinstance(i, pg.ScatterPlotItem)
-            and i is not panel.highlight]
+            and i not in (panel.highlight, panel.ring)]
 
 
 def test_one_scatter_item_per_colour_and_hover_shows_the_image(mapped, qtbot):
@@ -51,6 +51,8 @@ def test_one_scatter_item_per_colour_and_hover_shows_the_image(mapped, qtbot):
     x, y = panel.map.xy[target]
     panel._hover(panel.view.mapViewToScene(QPointF(float(x), float(y))))
     assert np.allclose(panel.map.xy[panel.hovered], panel.map.xy[target])  # ties: same place
+    ring = panel.ring.data
+    assert len(ring) == 1 and np.allclose((ring[0]["x"], ring[0]["y"]), panel.map.xy[target])
     name = panel.map.paths[panel.hovered].split("/")[-1]
     assert name in panel.preview_text.text()
     qtbot.waitUntil(lambda: not panel.preview.pixmap().isNull(), timeout=10_000)

@@ -111,8 +111,10 @@ class EmbeddingPanel(QWidget):
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.highlight = pg.ScatterPlotItem(size=11, pen=pg.mkPen("k", width=1.5), brush=None)
         self.highlight.setZValue(5)
+        self.ring = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#111", width=2), brush=None)
+        self.ring.setZValue(6)
         self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumWidth(PREVIEW + 20)
+        self.preview.setMinimumSize(PREVIEW + 20, PREVIEW + 4)
         self.preview_text = QLabel("hover a point")
         self.preview_text.setWordWrap(True)
         side = QWidget()
@@ -202,6 +204,8 @@ class EmbeddingPanel(QWidget):
                                       name=f"{name} ({len(members):,})")
             self.plot.addItem(item)
         self.plot.addItem(self.highlight)
+        self.plot.addItem(self.ring)
+        self.ring.setData([], [])
         self._mark()
 
     def nearest(self, x: float, y: float) -> int:
@@ -224,6 +228,7 @@ class EmbeddingPanel(QWidget):
 
     def _preview(self, i: int) -> None:
         m = self.map
+        self.ring.setData(m.xy[i:i + 1, 0], m.xy[i:i + 1, 1])
         predicted = m.classes[m.predicted[i]] if m.predicted[i] < len(m.classes) else "?"
         self.preview_text.setText(f"{Path(m.paths[i]).name}\n{m.splits[i]} · "
                                   f"{m.classes[m.labels[i]]}\nthe head says {predicted}")

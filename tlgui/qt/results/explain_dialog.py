@@ -60,13 +60,16 @@ class ExplainDialog(QDialog):
         self.opacity.valueChanged.connect(self._show)
         for box in (self.target, self.layer, self.method):
             box.setEnabled(False)
-        row = QHBoxLayout()
-        for label, widget in (("class", self.target), ("layer", self.layer),
-                              ("method", self.method), ("opacity", self.opacity)):
-            row.addWidget(QLabel(label))
-            row.addWidget(widget, stretch=1)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.opacity.setMinimumWidth(100)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        for pairs in ((("class", self.target), ("layer", self.layer)),
+                      (("method", self.method), ("opacity", self.opacity))):
+            row = QHBoxLayout()
+            for label, widget in pairs:
+                row.addWidget(QLabel(label))
+                row.addWidget(widget, stretch=1)
+            layout.addLayout(row)
         layout.addWidget(self.view, stretch=1)
         layout.addWidget(self.status)
         try:
@@ -79,7 +82,7 @@ class ExplainDialog(QDialog):
         self.image.thumbnail((SHOWN, SHOWN))
         self.scale = self.image.width / width
         self.view.setPixmap(to_pixmap(self.image))
-        self.resize(self.image.width + 60, self.image.height + 140)
+        self.resize(max(560, self.image.width + 60), self.image.height + 170)
         self.compute()
 
     def compute(self) -> BackgroundCall | None:
