@@ -28,11 +28,15 @@ def fresh_app() -> QApplication:
     return app
 
 
-def shown_window(parser: argparse.ArgumentParser, width: int, height: int):
-    """Parse the scripts' common ``--out`` and ``--epochs`` (with the parser's own options),
-    then the app and its main window shown at ``width`` x ``height``: (args, app, window)."""
+def shown_window(parser: argparse.ArgumentParser, width: int, height: int, data: bool = False):
+    """Parse the scripts' common ``--out`` and ``--epochs`` (and ``--data``, the ants/bees
+    set or the demo data, when asked), then the app and its main window shown at ``width``
+    x ``height``: (args, app, window)."""
     from tlgui.qt.main_window import MainWindow
 
+    if data:
+        parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else
+                            ROOT / "tlgui" / "demo_data")
     parser.add_argument("--out", type=Path, default=ROOT / "resources" / "screenshots")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()

@@ -6,17 +6,14 @@ Usage: python scripts/screenshot_clean.py [--data DIR] [--out resources/screensh
 """
 
 import argparse
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from screenshot_app import ROOT, SHARED, shown_window, train_then
+from screenshot_app import shown_window, train_then
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else
-                        ROOT / "tlgui" / "demo_data")
-    args, app, window = shown_window(parser, 1280, 800)
+    args, app, window = shown_window(parser, 1280, 800, data=True)
     panel, training = window.clean, window.training
 
     def review(_report: dict) -> None:
