@@ -62,3 +62,13 @@ def test_the_map_of_a_data_set_is_kept_with_its_features(tmp_path):
     stored.write_bytes(b"damaged")
     mended = embedding_map(experiment, data, cache_dir=cache)
     assert not mended.reused and np.allclose(mended.xy, first.xy, atol=1e-4)
+
+
+def test_t_sne_from_the_optional_extra_separates_groups_the_same_way_every_time():
+    pytest.importorskip("sklearn", reason="t-SNE comes with the optional tlgui[map] extra")
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(0, 1, (200, 32)), rng.normal(5, 1, (200, 32))])
+    xy = project(values.astype(np.float32), "tsne")
+    apart = np.linalg.norm(xy[:200].mean(0) - xy[200:].mean(0))
+    assert xy.shape == (400, 2) and apart > 2 * xy[:200].std(0).max()
+    assert np.array_equal(project(values.astype(np.float32), "tsne"), xy)
