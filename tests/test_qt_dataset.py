@@ -83,7 +83,7 @@ def test_thumbnails_arrive_and_broken_ones_are_marked(panel, qtbot):
                     .cacheKey() == model.broken.cacheKey(), timeout=30_000)
     good = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
     assert good.width() <= 96 and good.height() <= 96 and not good.isNull()
-    assert list((panel.loader.cache_dir).glob("*.png")), "thumbnails are kept on disk"
+    assert len(panel.loader.store) >= 20, "thumbnails are kept on disk"
 
 
 def test_augmentation_preview_shows_train_draws_and_eval(panel):

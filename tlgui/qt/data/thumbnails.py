@@ -1,20 +1,22 @@
 """Thumbnails decoded off the GUI thread by two worker threads, newest requests first, kept
-in a bounded memory cache and in a disk cache between runs."""
+in a bounded memory cache and, between runs, in one SQLite file of small JPEGs."""
 
-import hashlib
-import os
+import io
 import threading
 from collections import OrderedDict, deque
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from tlgui.core.data.thumbnail_store import ThumbnailStore
 from tlgui.core.files import cache_home
 
 THUMB_SIZE = 96
 MEMORY_ITEMS = 1500  # about 30 KB each at 96x96
+STORE_FILE = "thumbnails.sqlite"  # small JPEGs, one file (core/data/thumbnail_store.py)
+JPEG_QUALITY = 75  # about 2.5 KB a 96-pixel photo thumbnail; the same as a PNG is 8 KB
 QUEUE_LIMIT = 512  # older requests are dropped: they scrolled out of view
 
 
@@ -22,18 +24,26 @@ def default_cache_dir() -> Path:
     return cache_home() / "thumbnails"
 
 
-def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
-    """A ``size`` x ``size`` QImage with the picture centred (every grid cell lines up);
-    JPEGs decode at reduced scale (draft)."""
+def thumbnail_picture(path: str, size: int = THUMB_SIZE) -> Image.Image:
+    """A ``size`` x ``size`` RGB picture centred on white (every grid cell lines up), turned
+    as its EXIF orientation says; JPEGs decode at reduced scale (draft)."""
     with Image.open(path) as image:
         image.draft("RGB", (size * 2, size * 2))
-        image.thumbnail((size, size))
-        picture = image.convert("RGB")
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((size, size))
+        picture = upright.convert("RGB")
     rgb = Image.new("RGB", (size, size), (255, 255, 255))
     rgb.paste(picture, ((size - picture.width) // 2, (size - picture.height) // 2))
-    data = rgb.tobytes()
-    return QImage(data, rgb.width, rgb.height, rgb.width * 3,
+    return rgb
+
+
+def to_qimage(rgb: Image.Image) -> QImage:
+    return QImage(rgb.tobytes(), rgb.width, rgb.height, rgb.width * 3,
                   QImage.Format.Format_RGB888).copy()
+
+
+def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
+    return to_qimage(thumbnail_picture(path, size))
 
 
 class _Signals(QObject):
@@ -53,6 +63,7 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self.size = size
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.store = ThumbnailStore(self.cache_dir / STORE_FILE)
         self.memory: OrderedDict[str, QImage] = OrderedDict()
         self._queue: deque[str] = deque()
         self._queued: set[str] = set()
@@ -95,22 +106,18 @@ class ThumbnailLoader(QObject):
                 self._queued.discard(path)
             self.produce(path)
 
-    def _disk_path(self, path: str) -> Path:
-        stat = os.stat(path)
-        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{self.size}".encode()
-        return self.cache_dir / f"{hashlib.sha1(key).hexdigest()}.png"
-
     def produce(self, path: str) -> None:
-        """Runs on a pool thread."""
+        """Runs on a pool thread: the disk cache's JPEG, or a fresh decode stored there."""
         try:
-            cached = self._disk_path(path)
-            image = QImage(str(cached)) if cached.is_file() else QImage()
+            key = self.store.key(path, self.size)
+            jpeg = self.store.get(key)
+            image = QImage.fromData(jpeg, "JPG") if jpeg else QImage()
             if image.isNull():
-                image = decode_thumbnail(path, self.size)
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                temp = cached.with_suffix(f".{threading.get_ident()}.tmp.png")
-                if image.save(str(temp), "PNG"):
-                    os.replace(temp, cached)
+                picture = thumbnail_picture(path, self.size)
+                image = to_qimage(picture)
+                buffer = io.BytesIO()
+                picture.save(buffer, "JPEG", quality=JPEG_QUALITY)
+                self.store.put(key, buffer.getvalue())
         except Exception as exc:  # every unreadable file is reported, none is fatal
             self._signals.failed.emit(path, f"{type(exc).__name__}: {exc}")
             return
