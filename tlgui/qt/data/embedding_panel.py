@@ -206,6 +206,7 @@ class EmbeddingPanel(QWidget):
         self.plot.addItem(self.highlight)
         self.plot.addItem(self.ring)
         self.ring.setData([], [])
+        self.hovered = -1  # the ring is gone: hovering the same point draws it again
         self._mark()
 
     def nearest(self, x: float, y: float) -> int:

@@ -42,10 +42,6 @@ def to_qimage(rgb: Image.Image) -> QImage:
                   QImage.Format.Format_RGB888).copy()
 
 
-def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
-    return to_qimage(thumbnail_picture(path, size))
-
-
 class _Signals(QObject):
     ready = Signal(str, QImage)
     failed = Signal(str, str)
