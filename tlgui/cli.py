@@ -202,18 +202,19 @@ def _export(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     from tlgui.core.data.data_index import index_folder
-    from tlgui.core.data.image_check import conversion_notes, find_bad_files
+    from tlgui.core.data.image_check import check_files
+    from tlgui.core.data.samples import path_strings
     from tlgui.core.validate import check_split_ratio
 
     check_split_ratio(args.split_ratio)
     index = index_folder(args.folder, split_ratio=args.split_ratio, seed=args.seed)
     doc = index.as_dict()
     if args.check:
-        files = [p for samples in index.splits.values() for p, _ in samples]
-        doc["checked"] = len(files)
-        doc["bad_files"] = {str(p): r for p, r in find_bad_files(files, full=True).items()}
-        doc["converted"] = {str(p): n for p, n in conversion_notes(files).items()
-                            if str(p) not in doc["bad_files"]}
+        files = [p for samples in index.splits.values() for p in path_strings(samples)]
+        found = check_files(files, full=True)
+        doc["checked"] = found.checked
+        doc["bad_files"] = {str(p): r for p, r in found.bad.items()}
+        doc["converted"] = {str(p): n for p, n in found.notes.items()}
     if args.json:
         print(json.dumps(doc, indent=1))
         return 0

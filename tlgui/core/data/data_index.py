@@ -9,9 +9,14 @@ import csv
 import hashlib
 import os
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import numpy as np
+
+from tlgui.core.data.samples import Samples, labels_of, path_strings
 from tlgui.core.errors import TlguiError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
@@ -30,7 +35,7 @@ class DataIndex:
     root: Path
     layout: str  # "folders", "split" or "csv"
     classes: list[str]
-    splits: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)
+    splits: dict[str, Sequence[tuple[Path, int]]] = field(default_factory=dict)  # or Samples
     warnings: list[str] = field(default_factory=list)
     split_ratio: float | None = None  # layout "split": the held-out share and its seed
     seed: int | None = None
@@ -41,7 +46,9 @@ class DataIndex:
         fingerprint hold the same files in the same splits with the same labels."""
         digest = hashlib.sha256()
         for split in sorted(self.splits):
-            for path, label in self.splits[split]:
+            samples = self.splits[split]
+            for path, label in zip(path_strings(samples), labels_of(samples).tolist(),
+                                   strict=True):
                 digest.update(f"{split}\0{path}\0{self.classes[label]}\n".encode(
                     "utf-8", "surrogateescape"))
         return digest.hexdigest()
@@ -50,10 +57,8 @@ class DataIndex:
         """Per split, the number of files per class name."""
         out = {}
         for split, samples in self.splits.items():
-            counts = dict.fromkeys(self.classes, 0)
-            for _, label in samples:
-                counts[self.classes[label]] += 1
-            out[split] = counts
+            per_label = np.bincount(labels_of(samples), minlength=len(self.classes))
+            out[split] = dict(zip(self.classes, per_label.tolist(), strict=True))
         return out
 
     def as_dict(self) -> dict:
@@ -74,17 +79,46 @@ def _is(entry: os.DirEntry, kind: str) -> bool:
         return False
 
 
-def _class_files(folder: Path) -> dict[str, list[Path]]:
-    """Image files per class sub-folder, listed with scandir and sorted by name."""
-    out: dict[str, list[Path]] = {}
+def _class_dirs(folder: Path) -> dict[str, str]:
+    """Class name -> folder, for the sub-folders of ``folder`` (hidden ones left out)."""
     with os.scandir(folder) as entries:
-        class_dirs = sorted((e for e in entries if _is(e, "dir") and not e.name.startswith(".")),
-                            key=lambda e: e.name)
-    for entry in class_dirs:
-        with os.scandir(entry.path) as files:
-            names = sorted(f.name for f in files if _is(f, "file")
-                           and os.path.splitext(f.name)[1].lower() in IMAGE_SUFFIXES)
-        out[entry.name] = [Path(entry.path) / n for n in names]
+        return {e.name: e.path for e in sorted(entries, key=lambda e: e.name)
+                if _is(e, "dir") and not e.name.startswith(".")}
+
+
+# (classes, split or None before a single folder is split, label, folder, names as found)
+Found = Callable[[list[str], str | None, int, str, list[str]], None]
+FIRST_BATCH, LARGEST_BATCH = 500, 100_000  # what a listener hears: batches doubling in size
+
+
+def _image_names(folder: str, tell: Callable[[list[str]], None] | None) -> list[str]:
+    """The image files' names in ``folder``, sorted; ``tell`` hears them in batches as the
+    listing goes (in the order the file system gives them)."""
+    names: list[str] = []
+    told, batch = 0, FIRST_BATCH
+    with os.scandir(folder) as files:
+        for entry in files:
+            if os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES and _is(entry, "file"):
+                names.append(entry.name)
+                if tell is not None and len(names) - told >= batch:
+                    tell(names[told:])
+                    told, batch = len(names), min(2 * batch, LARGEST_BATCH)
+    if tell is not None and len(names) > told:
+        tell(names[told:])
+    names.sort()
+    return names
+
+
+def _scan(split: str | None, class_dirs: dict[str, str], classes: list[str],
+          found: Found | None, should_stop: Callable[[], bool]) -> list[tuple[str, list[str], int]]:
+    """(folder, sorted names, label) per class folder of one split."""
+    out = []
+    for name, folder in class_dirs.items():
+        if should_stop():
+            raise InterruptedError("indexing stopped")
+        label = classes.index(name)
+        tell = None if found is None else partial(found, classes, split, label, folder)
+        out.append((folder, _image_names(folder, tell), label))
     return out
 
 
@@ -92,9 +126,17 @@ def _find_split_dir(root: Path, names: tuple[str, ...]) -> Path | None:
     return next((root / n for n in names if (root / n).is_dir()), None)
 
 
-def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0) -> DataIndex:
+def _never() -> bool:
+    return False
+
+
+def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0,
+                 found: Found | None = None,
+                 should_stop: Callable[[], bool] = _never) -> DataIndex:
     """Index an image folder or a CSV. A single ``<class>/`` folder is split stratified:
-    ``split_ratio`` of each class goes to ``valid`` (chosen with ``seed``)."""
+    ``split_ratio`` of each class goes to ``valid`` (chosen with ``seed``). ``found`` hears
+    the files in batches while the folders are listed (a browser shows them at once);
+    ``should_stop`` ends the scan with InterruptedError."""
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return _index_csv(root)
@@ -105,46 +147,45 @@ def index_folder(root: str | Path, *, split_ratio: float = 0.2, seed: int = 0) -
         raise DataError(f"data folder not found: {root}")
     train_dir = _find_split_dir(root, ("train",))
     if train_dir is None:
-        return _index_single(root, split_ratio, seed)
-    found = {"train": _class_files(train_dir)}
-    valid_dir = _find_split_dir(root, VALID_NAMES)
-    if valid_dir is not None:
-        found["valid"] = _class_files(valid_dir)
-    test_dir = _find_split_dir(root, ("test",))
-    if test_dir is not None:
-        found["test"] = _class_files(test_dir)
-    classes = sorted(set().union(*(set(f) for f in found.values())))
+        return _index_single(root, split_ratio, seed, found, should_stop)
+    split_dirs = {"train": train_dir, "valid": _find_split_dir(root, VALID_NAMES),
+                  "test": _find_split_dir(root, ("test",))}
+    dirs = {split: _class_dirs(d) for split, d in split_dirs.items() if d is not None}
+    classes = sorted(set().union(*dirs.values()))
     index = DataIndex(root=root, layout="folders", classes=classes)
-    for split, per_class in found.items():
-        missing = [c for c in classes if c not in per_class]
+    for split, class_dirs in dirs.items():
+        missing = [c for c in classes if c not in class_dirs]
         if missing:
             index.warnings.append(f"{split}/ has no folder for class(es): {', '.join(missing)}")
-        index.splits[split] = [(p, classes.index(c)) for c in classes for p in per_class.get(c, [])]
-    if "valid" not in found:
+        index.splits[split] = Samples.of_folders(
+            _scan(split, class_dirs, classes, found, should_stop))
+    if "valid" not in dirs:
         index.warnings.append("no valid/, val/ or validation/ folder: nothing to validate on")
     _check(index)
     return index
 
 
-def _index_single(root: Path, ratio: float, seed: int) -> DataIndex:
+def _index_single(root: Path, ratio: float, seed: int, found: Found | None,
+                  should_stop: Callable[[], bool]) -> DataIndex:
     if not 0 < ratio < 1:  # also false for nan
         raise DataError(f"the split ratio must be between 0 and 1, not {ratio}")
-    per_class = _class_files(root)
-    if not per_class:
+    class_dirs = _class_dirs(root)
+    if not class_dirs:
         raise DataError(
             f"{root} has neither train/ and val/ folders nor class folders; lay it out as "
             "train/<class>/*.jpg and val/<class>/*.jpg, or <class>/*.jpg to split"
         )
-    classes = sorted(per_class)
+    classes = list(class_dirs)
     rng = random.Random(seed)
-    index = DataIndex(root=root, layout="split", classes=classes, splits={"train": [], "valid": []},
-                      split_ratio=ratio, seed=seed)
-    for label, name in enumerate(classes):
-        files = list(per_class[name])
-        rng.shuffle(files)
-        held = round(len(files) * ratio)
-        index.splits["valid"] += [(p, label) for p in sorted(files[:held])]
-        index.splits["train"] += [(p, label) for p in sorted(files[held:])]
+    index = DataIndex(root=root, layout="split", classes=classes, split_ratio=ratio, seed=seed)
+    held_out, kept = [], []
+    for folder, names, label in _scan(None, class_dirs, classes, found, should_stop):
+        shuffled = list(names)
+        rng.shuffle(shuffled)
+        held = round(len(shuffled) * ratio)
+        held_out.append((folder, sorted(shuffled[:held]), label))
+        kept.append((folder, sorted(shuffled[held:]), label))
+    index.splits = {"train": Samples.of_folders(kept), "valid": Samples.of_folders(held_out)}
     _check(index)
     return index
 

@@ -5,7 +5,8 @@ placeholder graphics); ``full_check`` decodes every pixel.
 """
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -25,31 +26,37 @@ def open_rgb(path: str | Path) -> Image.Image:
 
 def quick_check(path: str | Path) -> str | None:
     """Why ``path`` is unusable as a training image, or None when its header looks fine."""
+    return header_check(path)[0]
+
+
+def header_check(path: str | Path) -> tuple[str | None, str | None]:
+    """(why ``path`` is unusable or None, its image mode when it opened), from the header."""
     path = Path(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return f"unreadable: {exc.strerror or exc}"
+        return f"unreadable: {exc.strerror or exc}", None
     if size == 0:
-        return "empty file (0 bytes)"
+        return "empty file (0 bytes)", None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > HUGE_PIXELS:
-                    return f"huge image ({width}x{height}); resize it below {HUGE_PIXELS:,} pixels"
+                    return (f"huge image ({width}x{height}); resize it below {HUGE_PIXELS:,} "
+                            "pixels"), image.mode
                 if min(width, height) < MIN_SIDE:
-                    return f"too small to learn from ({width}x{height} pixels)"
+                    return f"too small to learn from ({width}x{height} pixels)", image.mode
                 if image.mode == "P" or image.format == "GIF":
-                    return _placeholder_reason(image)
+                    return _placeholder_reason(image), image.mode
+                return None, image.mode
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        return f"refused as a decompression bomb: {exc}"
+        return f"refused as a decompression bomb: {exc}", None
     except UnidentifiedImageError:
-        return f"not an image ({_sniff(path)})"
+        return f"not an image ({_sniff(path)})", None
     except (OSError, ValueError, SyntaxError) as exc:
-        return f"unreadable image: {exc}"
-    return None
+        return f"unreadable image: {exc}", None
 
 
 def _placeholder_reason(image: Image.Image) -> str | None:
@@ -74,8 +81,11 @@ def _sniff(path: Path) -> str:
 def full_check(path: str | Path) -> str | None:
     """Like :func:`quick_check`, then decodes every pixel (finds truncated files)."""
     reason = quick_check(path)
-    if reason is not None:
-        return reason
+    return reason if reason is not None else decode_check(path)
+
+
+def decode_check(path: str | Path) -> str | None:
+    """Why every pixel of ``path`` cannot be decoded, or None."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -100,6 +110,10 @@ def conversion_note(path: str | Path) -> str | None:
             mode = image.mode
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
+    return mode_note(mode)
+
+
+def mode_note(mode: str | None) -> str | None:
     return f"converted to RGB from {CONVERTED_MODES[mode]} ({mode})" \
         if mode in CONVERTED_MODES else None
 
@@ -109,12 +123,41 @@ def conversion_notes(paths: Iterable[Path]) -> dict[Path, str]:
     return {Path(p): note for p in paths if (note := conversion_note(p)) is not None}
 
 
+@dataclass
+class FileCheck:
+    """What a pass over the files found: unusable files and converted ones, with why;
+    ``checked`` of ``total`` when a stop ended it early."""
+
+    bad: dict[Path, str] = field(default_factory=dict)
+    notes: dict[Path, str] = field(default_factory=dict)
+    checked: int = 0
+    total: int = 0
+
+
+def check_files(paths: Sequence[str | Path], *, full: bool = False,
+                progress: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None,
+                every: int = 2000) -> FileCheck:
+    """Headers (or, with ``full``, every pixel) of ``paths``; ``progress(done, total)``
+    every ``every`` files; ``should_stop`` ends the pass where it is."""
+    found = FileCheck(total=len(paths))
+    for number, path in enumerate(paths):
+        if number % every == 0:
+            if should_stop is not None and should_stop():
+                break
+            if progress is not None:
+                progress(number, found.total)
+        reason, mode = header_check(path)
+        if reason is None and full:
+            reason = decode_check(path)
+        if reason is not None:
+            found.bad[Path(path)] = reason
+        elif (note := mode_note(mode)) is not None:
+            found.notes[Path(path)] = note
+        found.checked = number + 1
+    return found
+
+
 def find_bad_files(paths: Iterable[Path], *, full: bool = False) -> dict[Path, str]:
     """Bad files among ``paths`` with their reasons."""
-    check = full_check if full else quick_check
-    out = {}
-    for path in paths:
-        reason = check(path)
-        if reason is not None:
-            out[Path(path)] = reason
-    return out
+    return check_files(list(paths), full=full).bad

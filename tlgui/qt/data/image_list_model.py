@@ -1,30 +1,32 @@
-"""A list model over an indexed image folder: one row per file, thumbnails on demand.
+"""A list model over a :class:`~tlgui.core.data.listing.Listing`: one row per shown file,
+thumbnails on demand.
 
-Filtering rebuilds a list of row numbers (fast for tens of thousands of files); no widget
-or pixmap exists for a row until the view asks to draw it.
+The rows shown are an array of file numbers, ascending; no widget, pixmap or Python object
+exists for a row until the view asks to draw it, so a million files cost the listing's
+columns and one array.
 """
 
-from pathlib import Path
-
+import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 
-from tlgui.core.data.data_index import DataIndex
+from tlgui.core.data.listing import Listing
 from tlgui.qt.data.thumbnails import THUMB_SIZE, ThumbnailLoader
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 PathRole = Qt.ItemDataRole.UserRole + 1
+ASKED_LIMIT = 4096  # paths whose thumbnail was asked for, to find their row when it comes
+NOT_SPLIT = "not split yet"
 
 
 class ImageListModel(QAbstractListModel):
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
         self.loader = loader
-        self.index_data: DataIndex | None = None
-        self.files: list[tuple[str, int, str]] = []  # path, label, split
-        self.rows: list[int] = []  # file numbers shown, in order
-        self._position: dict[int, int] = {}  # file number -> row
-        self._row_of: dict[str, int] = {}  # path -> file number
+        self.listing = Listing([])
+        self.rows = np.empty(0, np.int64)  # file numbers shown, ascending
+        self.filtered = False  # False: every file is shown, and files added are too
+        self._asked: dict[str, int] = {}  # path -> file number, of thumbnails asked for
         self.placeholder = QPixmap(QSize(THUMB_SIZE, THUMB_SIZE))
         self.placeholder.fill(QColor("#e4e4e4"))
         self.broken = QPixmap(QSize(THUMB_SIZE, THUMB_SIZE))
@@ -34,30 +36,31 @@ class ImageListModel(QAbstractListModel):
         loader.failed.connect(lambda path, _reason: self._thumbnail_ready(path, QImage()))
         # a failed thumbnail repaints as `broken`: the loader remembers the failure
 
-    def set_index(self, index: DataIndex) -> None:
+    def set_listing(self, listing: Listing) -> None:
+        """Show every file of ``listing`` (a filter is then set again by the caller)."""
         self.beginResetModel()
-        self.index_data = index
-        self.files = [(str(p), label, split) for split, samples in index.splits.items()
-                      for p, label in samples]
-        self.rows = list(range(len(self.files)))
-        self._position = {i: i for i in self.rows}
-        self._row_of = {f[0]: i for i, f in enumerate(self.files)}
+        self.listing = listing
+        self.rows = np.arange(len(listing))
+        self.filtered = False
+        self._asked.clear()
         self._pixmaps.clear()
         self.endResetModel()
 
-    def set_filter(self, split: str = "", class_name: str = "", text: str = "",
-                   only: set[str] | None = None) -> None:
-        """Keep rows of this split and class whose file name contains ``text`` (and whose
-        path is in ``only``, when given)."""
-        classes = self.index_data.classes if self.index_data else []
-        label = classes.index(class_name) if class_name in classes else None
-        needle = text.lower()
+    def add(self, split: str | None, label: int, folder: str, names: list[str]) -> None:
+        """Files found while the folder is still scanned: shown at once unless filtered."""
+        start = len(self.listing)
+        self.listing.add(split, label, folder, names)
+        if self.filtered:
+            return
+        self.beginInsertRows(QModelIndex(), start, start + len(names) - 1)
+        self.rows = np.arange(len(self.listing))
+        self.endInsertRows()
+
+    def show_rows(self, rows: np.ndarray | None) -> None:
+        """Show these file numbers (from :meth:`Listing.select`), or every file with None."""
         self.beginResetModel()
-        self.rows = [i for i, (path, lab, spl) in enumerate(self.files)
-                     if (not split or spl == split) and (label is None or lab == label)
-                     and (not needle or needle in Path(path).name.lower())
-                     and (only is None or str(path) in only)]
-        self._position = {file_row: row for row, file_row in enumerate(self.rows)}
+        self.filtered = rows is not None
+        self.rows = np.arange(len(self.listing)) if rows is None else rows
         self.endResetModel()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
@@ -66,23 +69,28 @@ class ImageListModel(QAbstractListModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        path, label, split = self.files[self.rows[index.row()]]
+        number = int(self.rows[index.row()])
+        listing = self.listing
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.index_data.classes[label]
+            return listing.classes[listing.labels[number]]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._pixmap(path)
+            return self._pixmap(listing.path(number), number)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{path}\n{split} · {self.index_data.classes[label]}"
+            split = listing.split(number) or NOT_SPLIT
+            return f"{listing.path(number)}\n{split} · {listing.classes[listing.labels[number]]}"
         if role == PathRole:
-            return path
+            return listing.path(number)
         return None
 
-    def _pixmap(self, path: str) -> QPixmap:
+    def _pixmap(self, path: str, number: int) -> QPixmap:
         pixmap = self._pixmaps.get(path)
         if pixmap is not None:
             return pixmap
         image = self.loader.get(path)
         if image is None:
+            if len(self._asked) >= ASKED_LIMIT:
+                self._asked.clear()  # asked long ago: scrolled out of view
+            self._asked[path] = number
             return self.broken if self.loader.failure(path) else self.placeholder
         pixmap = QPixmap.fromImage(image)
         self._pixmaps[path] = pixmap
@@ -91,11 +99,13 @@ class ImageListModel(QAbstractListModel):
         return pixmap
 
     def _thumbnail_ready(self, path: str, image: QImage) -> None:
-        row = self._position.get(self._row_of.get(path, -1))
-        if row is None:
+        number = self._asked.pop(path, None)
+        if number is None:
             return
-        index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        row = int(np.searchsorted(self.rows, number))
+        if row < len(self.rows) and self.rows[row] == number:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
-    def sample(self, row: int) -> tuple[str, int, str]:
-        return self.files[self.rows[row]]
+    def sample(self, row: int) -> tuple[str, int, str | None]:
+        return self.listing.sample(int(self.rows[row]))
