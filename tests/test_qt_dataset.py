@@ -1,5 +1,7 @@
 """Issue 6: the dataset browser — filtering, class chart, augmentation preview, bad files."""
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -94,3 +96,77 @@ def test_augmentation_preview_shows_train_draws_and_eval(panel):
     broken = next(p for p in shown_paths(panel) if p.endswith("page.jpg"))
     assert not panel.preview.show_image(broken)
     assert "Cannot read" in panel.preview.caption.text()
+
+
+def test_files_show_while_the_scan_goes_on(qtbot, tmp_path, monkeypatch):
+    from tlgui.core.data import data_index
+    from tlgui.qt.data import dataset_panel
+
+    data = make_image_folder(tmp_path / "data", per_class=6, val_per_class=2)
+    monkeypatch.setattr(data_index, "FIRST_BATCH", 3)
+    release = threading.Event()
+
+    def held_scan(folder, **kwargs):
+        found = kwargs["found"]
+
+        def first_batch_then_wait(*batch):
+            found(*batch)
+            assert release.wait(30), "the test never let the scan go on"
+        return data_index.index_folder(folder, found=first_batch_then_wait,
+                                       should_stop=kwargs["should_stop"])
+
+    monkeypatch.setattr(dataset_panel, "index_folder", held_scan)
+    widget = DatasetPanel(thumbnail_dir=tmp_path / "thumbs")
+    qtbot.addWidget(widget)
+    widget.open_folder(str(data))
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 3, timeout=30_000)
+    qtbot.waitUntil(lambda: "Scanning … 3 files so far" in widget.summary.text(), timeout=30_000)
+    assert widget.index is None, "the index is not ready: the scan is still going"
+    with qtbot.waitSignal(widget.bad_files_ready, timeout=30_000):
+        release.set()
+    assert widget.model.rowCount() == 16 and widget.summary.text().startswith("2 classes")
+    assert shown_paths(widget)[:2] == [str(data / "train" / "blue" / f"blue_{i}.jpg")
+                                       for i in (0, 1)], "sorted once the scan has ended"
+    widget.shutdown()
+
+
+def test_a_large_listing_is_filtered_off_the_gui_thread(panel, qtbot, monkeypatch):
+    from tlgui.qt.data import dataset_panel
+
+    monkeypatch.setattr(dataset_panel, "FILTER_IN_PLACE", 0)
+    panel.search.setText("RED_1")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=30_000)
+    assert all(p.endswith("red_1.jpg") for p in shown_paths(panel))
+    panel.search.setText("")
+    panel.class_box.setCurrentText("blue")
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 7, timeout=30_000)
+
+
+def test_the_header_check_can_be_stopped(qtbot, tmp_path, monkeypatch):
+    from tlgui.qt.data import dataset_panel
+
+    data = make_image_folder(tmp_path / "data", per_class=3, val_per_class=1)
+    started = threading.Event()
+    real = dataset_panel.check_files
+
+    def waits_for_stop(paths, should_stop, progress):
+        started.set()
+        tries = 300  # 30 s at most
+        while not should_stop() and tries:
+            threading.Event().wait(0.1)
+            tries -= 1
+        return real(paths, should_stop=should_stop, progress=progress)
+
+    monkeypatch.setattr(dataset_panel, "check_files", waits_for_stop)
+    widget = DatasetPanel(thumbnail_dir=tmp_path / "thumbs")
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.open_folder(str(data))
+    qtbot.waitUntil(started.is_set, timeout=30_000)
+    assert not widget.bad_view.stop.isHidden()
+    assert "Checking file headers" in widget.bad_view.status.text()
+    with qtbot.waitSignal(widget.bad_files_ready, timeout=30_000):
+        widget.bad_view.stop.click()
+    assert "stopped after 0 of 8 files" in widget.bad_view.status.text()
+    assert widget.bad_view.stop.isHidden()
+    widget.shutdown()
