@@ -82,6 +82,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=25_000)
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "tlgui-bench")
+    parser.add_argument("--screenshots", type=Path, default=None,
+                        help="save the dock at its first screen and at the end here")
     args = parser.parse_args()
     root = args.dir / f"{args.images}"
     start = time.perf_counter()
@@ -99,7 +101,7 @@ def main() -> int:
     install_collector(app)
     thumbs = Path(tempfile.mkdtemp(prefix="tlgui-thumbs-"))  # a cold thumbnail cache
     panel = DatasetPanel(thumbnail_dir=thumbs)
-    panel.resize(1400, 900)
+    panel.resize(1280, 800)
     panel.show()
     watch = StallWatch(interval_ms=5)
     watch.start()
@@ -114,6 +116,7 @@ def main() -> int:
             results["first_screen"] = time.perf_counter() - opened
             results["on_screen"] = len(rows)
             results["rss_indexed"] = rss_mb()
+            shoot("browser-scanning")
             QTimer.singleShot(0, scroll)
         else:
             for r in rows:  # the view asks again once it repaints; this keeps it honest
@@ -152,7 +155,14 @@ def main() -> int:
 
     def finish() -> None:
         results["rss_peak"] = max(results["rss_indexed"], rss_mb())
+        panel.side.setCurrentIndex(1)  # the Bad files tab: the header check going on
+        shoot("browser-bad-file-check")
         app.quit()
+
+    def shoot(name: str) -> None:
+        if args.screenshots is not None:
+            args.screenshots.mkdir(parents=True, exist_ok=True)
+            panel.grab().save(str(args.screenshots / f"{name}-{args.images}.png"))
 
     def scroll() -> None:
         if args.images > PAGED:

@@ -123,7 +123,7 @@ class DatasetPanel(QWidget):
         for widget in (self.folder, browse, QLabel("Split"), self.split, QLabel("Class"),
                        self.class_box, self.search):
             top.addWidget(widget, stretch=1 if widget in (self.folder, self.search) else 0)
-        side = QTabWidget()
+        side = self.side = QTabWidget()
         side.addTab(self.chart, "Classes")
         side.addTab(self.bad_view, "Bad files")
         preview_area = QScrollArea()  # keeps the panel's minimum height small
