@@ -67,17 +67,6 @@ def make_folder(root: Path, count: int) -> None:
     marker.touch()
 
 
-def visible_rows(panel: DatasetPanel) -> list[int]:
-    view = panel.grid
-    rows = []
-    for row in range(panel.model.rowCount()):
-        if view.visualRect(panel.model.index(row)).intersects(view.viewport().rect()):
-            rows.append(row)
-        elif rows:
-            break
-    return rows
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=25_000)
@@ -110,7 +99,7 @@ def main() -> int:
     panel.open_folder(str(root))
 
     def first_screen() -> None:
-        rows = visible_rows(panel) if panel.model.rowCount() else []
+        rows = list(panel.grid.visible_rows())
         paths = [panel.model.sample(r)[0] for r in rows]
         if rows and all(p in panel.loader.memory for p in paths):
             results["first_screen"] = time.perf_counter() - opened

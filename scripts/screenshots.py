@@ -56,7 +56,7 @@ def main() -> int:
             dock = docks.pop(0)
             dock.raise_()
             if dock.widget() is window.dataset:
-                window.dataset.grid.setCurrentIndex(window.dataset.model.index(0))
+                window.dataset.grid.set_current_row(0)
             if dock.widget() is window.weights:
                 window.weights.filter.setCurrentText("changed")
                 window.weights.table.selectRow(0)

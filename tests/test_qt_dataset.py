@@ -89,7 +89,7 @@ def test_thumbnails_arrive_and_broken_ones_are_marked(panel, qtbot):
 
 
 def test_augmentation_preview_shows_train_draws_and_eval(panel):
-    panel.grid.setCurrentIndex(panel.model.index(0))
+    panel.grid.set_current_row(0)
     tiles = panel.preview.tiles
     assert all(not tile.pixmap().isNull() for tile in tiles)
     assert "eval transform (64x64)" in panel.preview.caption.text()

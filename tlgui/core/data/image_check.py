@@ -4,6 +4,7 @@
 placeholder graphics); ``full_check`` decodes every pixel.
 """
 
+import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -147,6 +148,7 @@ def check_files(paths: Sequence[str | Path], *, full: bool = False,
                 break
             if progress is not None:
                 progress(number, found.total)
+        time.sleep(0)  # the interpreter to a waiting thread (the GUI's) between files
         reason, mode = header_check(path)
         if reason is None and full:
             reason = decode_check(path)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QPushButton,
     QScrollArea,
     QTabWidget,
@@ -34,7 +33,8 @@ from tlgui.core.data.samples import path_strings
 from tlgui.core.train.train_events import StopToken
 from tlgui.qt.data.augment_preview import AugmentPreview, ImageDialog
 from tlgui.qt.data.bad_files import BadFilesView
-from tlgui.qt.data.image_list_model import NOT_SPLIT, ImageListModel, PathRole
+from tlgui.qt.data.image_list_model import NOT_SPLIT, ImageListModel
+from tlgui.qt.data.thumbnail_grid import ThumbnailGrid
 from tlgui.qt.data.thumbnails import THUMB_SIZE, ThumbnailLoader
 from tlgui.qt.widgets.background import BackgroundCall
 from tlgui.qt.widgets.layout import across
@@ -100,18 +100,10 @@ class DatasetPanel(QWidget):
         self.show_all = QPushButton("Show all")
         self.show_all.setVisible(False)
         self.show_all.clicked.connect(lambda: self.show_only(None))
-        self.grid = QListView()
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
-        self.grid.setGridSize(QSize(THUMB_SIZE + 24, THUMB_SIZE + 34))
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
-        self.grid.setBatchSize(500)
-        self.grid.setModel(self.model)
-        self.grid.doubleClicked.connect(self._show_large)
-        self.grid.selectionModel().currentChanged.connect(self._preview_current)
+        self.grid = ThumbnailGrid(self.model, QSize(THUMB_SIZE + 24, THUMB_SIZE + 34),
+                                  QSize(THUMB_SIZE, THUMB_SIZE))
+        self.grid.activated_row.connect(self._show_large)
+        self.grid.current_changed.connect(self._preview_current)
         self.chart = pg.PlotWidget(title="Images per class")
         self.chart.setBackground("w")
         self.chart.setMinimumHeight(160)
@@ -335,15 +327,17 @@ class DatasetPanel(QWidget):
 
         self._start(lambda: listing.select(*choice, files=files), shown)
 
-    def _show_large(self, index) -> None:
-        path, label, split = self.model.sample(index.row())
+    def _show_large(self, row: int) -> None:
+        path, label, split = self.model.sample(row)
         ImageDialog(path, f"{self.shown.classes[label]} ({split})", self).open()
 
-    def _preview_current(self, current, _previous) -> None:
-        if current.isValid():
-            self.preview.show_image(current.data(PathRole))
+    def _preview_current(self, row: int) -> None:
+        if row >= 0:
+            self.preview.show_image(self.model.sample(row)[0])
 
     def shutdown(self) -> None:
+        for stop in self._stops.values():
+            stop.stop()
         self.loader.shutdown()
         for call in self._calls:
             call.wait()

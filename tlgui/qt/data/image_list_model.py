@@ -82,6 +82,13 @@ class ImageListModel(QAbstractListModel):
             return listing.path(number)
         return None
 
+    def picture(self, row: int) -> tuple[QPixmap, str]:
+        """What the grid's cell for ``row`` shows: the thumbnail (a placeholder until it is
+        decoded) and the class."""
+        number = int(self.rows[row])
+        listing = self.listing
+        return self._pixmap(listing.path(number), number), listing.classes[listing.labels[number]]
+
     def _pixmap(self, path: str, number: int) -> QPixmap:
         pixmap = self._pixmaps.get(path)
         if pixmap is not None:
