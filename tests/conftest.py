@@ -39,7 +39,7 @@ def collect_on_the_gui_thread(request):
     if "qtbot" not in request.fixturenames:
         yield
         return
-    from tlgui.qt.gc_guard import install
+    from tlgui.qt.interpreter import install
 
     install(request.getfixturevalue("qapp"))
     yield

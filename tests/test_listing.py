@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from tlgui.core.data import data_index
+from tlgui.core.data import listing as listing_module
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.data.image_check import check_files
 from tlgui.core.data.listing import Listing
@@ -92,6 +93,23 @@ def test_a_growing_listing_searches_what_it_holds_now():
     assert listing.split(2) is None and listing.path(2) == "/y/cat_2.jpg"
     assert listing.counts() == {"train": {"a": 2, "b": 0}, None: {"a": 0, "b": 1}}
     assert np.array_equal(listing.select(split="train"), [0, 1])
+
+
+def test_names_are_searched_in_pieces_kept_while_the_listing_grows(monkeypatch):
+    monkeypatch.setattr(listing_module, "SEARCH_PIECE", 3)
+    listing = Listing(["a"])
+    listing.add("train", 0, "/x", [f"{'İ' if i == 4 else ''}n_{i}.jpg" for i in range(5)])
+    assert listing.select(text="n_").tolist() == [0, 1, 2, 3, 4]
+    assert listing.select(text="_2.jpg").tolist() == [2]
+    kept = dict(listing._pieces)
+    assert list(kept) == [0], "the full piece is kept; the part-filled one is made again"
+    listing.add("train", 0, "/y", [f"m_{i}.jpg" for i in range(2000)])
+    assert listing._pieces[0] is kept[0]
+    assert listing.select(text="i̇n_4").tolist() == [4], "a letter that grows stays in its name"
+    assert listing.select(text="m_1999").tolist() == [2004]
+    assert listing.select(text="m_1").size == 1111 and listing.select(text="_4").size == 112
+    assert listing.labels.size == listing.folder_of.size == listing.splits.size == 2005
+    assert listing.path(4) == "/x/İn_4.jpg" and listing.path(2004) == "/y/m_1999.jpg"
 
 
 def test_the_header_check_reports_progress_and_stops_where_asked(tmp_path):

@@ -149,13 +149,13 @@ def test_the_header_check_can_be_stopped(qtbot, tmp_path, monkeypatch):
     started = threading.Event()
     real = dataset_panel.check_files
 
-    def waits_for_stop(paths, should_stop, progress):
+    def waits_for_stop(paths, should_stop, progress, total):
         started.set()
         tries = 300  # 30 s at most
         while not should_stop() and tries:
             threading.Event().wait(0.1)
             tries -= 1
-        return real(paths, should_stop=should_stop, progress=progress)
+        return real(paths, should_stop=should_stop, progress=progress, total=total)
 
     monkeypatch.setattr(dataset_panel, "check_files", waits_for_stop)
     widget = DatasetPanel(thumbnail_dir=tmp_path / "thumbs")

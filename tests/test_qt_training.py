@@ -93,7 +93,7 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, qapp):
     import gc
     import weakref
 
-    from tlgui.qt.gc_guard import install
+    from tlgui.qt.interpreter import install
 
     class Node:
         pass

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from tlgui.qt.gc_guard import install as install_collector
+from tlgui.qt.interpreter import install as install_collector
 from tlgui.qt.platform_check import display_problem
 
 

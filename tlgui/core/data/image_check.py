@@ -6,7 +6,7 @@ placeholder graphics); ``full_check`` decodes every pixel.
 
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,13 +135,14 @@ class FileCheck:
     total: int = 0
 
 
-def check_files(paths: Sequence[str | Path], *, full: bool = False,
+def check_files(paths: Iterable[str | Path], *, full: bool = False,
                 progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] | None = None,
-                every: int = 2000) -> FileCheck:
-    """Headers (or, with ``full``, every pixel) of ``paths``; ``progress(done, total)``
-    every ``every`` files; ``should_stop`` ends the pass where it is."""
-    found = FileCheck(total=len(paths))
+                every: int = 2000, total: int | None = None) -> FileCheck:
+    """Headers (or, with ``full``, every pixel) of ``paths`` (``total`` of them, when they
+    come as they are made); ``progress(done, total)`` every ``every`` files; ``should_stop``
+    ends the pass where it is."""
+    found = FileCheck(total=len(paths) if total is None else total)
     for number, path in enumerate(paths):
         if number % every == 0:
             if should_stop is not None and should_stop():

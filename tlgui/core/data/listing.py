@@ -3,8 +3,11 @@ split by file number; the file numbers of a split, a class or a name; it grows w
 folder is still being scanned.
 
 Columns, not objects: a folder number, a name, a label and a split code per file (about
-100 bytes a file). Names are searched in one lower-cased string, so a filter over a
-million names costs tens of milliseconds (and runs off the GUI thread anyway).
+100 bytes a file), in arrays with room to grow, so a batch added costs the batch and not
+the million before it. Names are searched in lower-cased strings of ``SEARCH_PIECE`` names
+each, made once: a filter over a million names costs tens of milliseconds, and a thread
+searching never holds the interpreter for more than a few of them (a GUI thread waits on
+it for no longer).
 """
 
 import os
@@ -17,6 +20,28 @@ from tlgui.core.data.data_index import DataIndex
 from tlgui.core.data.samples import Samples
 
 SEPARATOR = "\0"  # no file name holds it
+SEARCH_PIECE = 20_000  # names joined, lower-cased and searched at once: a few ms each
+
+
+class Growing:
+    """An integer column appended to in place; its room doubles when full."""
+
+    def __init__(self, dtype: type) -> None:
+        self._data = np.empty(1024, dtype)
+        self.size = 0
+
+    def append(self, values: np.ndarray) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            grown = np.empty(max(end, 2 * len(self._data)), self._data.dtype)
+            grown[:self.size] = self._data[:self.size]
+            self._data = grown  # a reader of the old array still sees its first `size`
+        self._data[self.size:end] = values
+        self.size = end
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._data[:self.size]
 
 
 class Listing:
@@ -28,10 +53,9 @@ class Listing:
         self.folders: list[str] = []
         self._folder_number: dict[str, int] = {}
         self.names: list[str] = []
-        self.folder_of = np.empty(0, np.int32)
-        self.labels = np.empty(0, np.int32)
-        self.splits = np.empty(0, np.int8)
-        self._text: tuple[int, str, np.ndarray] | None = None  # (files, text, starts)
+        self._columns = {"folder_of": Growing(np.int32), "labels": Growing(np.int32),
+                         "splits": Growing(np.int8)}
+        self._pieces: dict[int, tuple[str, np.ndarray]] = {}  # full pieces: (text, starts)
 
     @classmethod
     def of_index(cls, index: DataIndex) -> "Listing":
@@ -46,6 +70,25 @@ class Listing:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def folder_of(self) -> np.ndarray:
+        return self._columns["folder_of"].values
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self._columns["labels"].values
+
+    @property
+    def splits(self) -> np.ndarray:
+        return self._columns["splits"].values
+
+    def _append(self, folder_of: np.ndarray, labels: np.ndarray, split: str | None) -> None:
+        """The columns of files whose names were just added."""
+        columns = self._columns
+        columns["folder_of"].append(folder_of)
+        columns["labels"].append(labels)
+        columns["splits"].append(np.full(len(labels), self._code(split), np.int8))
 
     def _code(self, split: str | None) -> int:
         if split not in self.split_names:
@@ -62,19 +105,14 @@ class Listing:
     def add(self, split: str | None, label: int, folder: str, names: list[str]) -> None:
         """Files named ``names`` in ``folder``, of class ``label``, appended."""
         count = len(names)
-        self.names.extend(names)
-        self.folder_of = np.concatenate([self.folder_of,
-                                         np.full(count, self._folder(str(folder)), np.int32)])
-        self.labels = np.concatenate([self.labels, np.full(count, label, np.int32)])
-        self.splits = np.concatenate([self.splits, np.full(count, self._code(split), np.int8)])
+        self._append(np.full(count, self._folder(str(folder)), np.int32),
+                     np.full(count, label, np.int32), split)
+        self.names.extend(names)  # last: a reader takes len(self) files, every column has them
 
     def add_samples(self, split: str, samples: Samples) -> None:
         numbers = np.array([self._folder(f) for f in samples.folders], np.int32)
+        self._append(numbers[samples.folder_of], samples.labels, split)
         self.names.extend(samples.names)
-        self.folder_of = np.concatenate([self.folder_of, numbers[samples.folder_of]])
-        self.labels = np.concatenate([self.labels, samples.labels])
-        self.splits = np.concatenate(
-            [self.splits, np.full(len(samples), self._code(split), np.int8)])
 
     def path(self, i: int) -> str:
         return os.path.join(self.folders[self.folder_of[i]], self.names[i])
@@ -113,24 +151,27 @@ class Listing:
 
     def named(self, text: str, files: int) -> np.ndarray:
         """File numbers among the first ``files`` whose name holds ``text``, any case."""
-        searched, joined, starts = self._search_text(files)
-        needle = re.escape(text.lower())
-        found = np.fromiter((m.start() for m in re.finditer(needle, joined)), np.int64)
-        return np.unique(np.searchsorted(starts, found, side="right") - 1)
+        needle = re.compile(re.escape(text.lower()))
+        found = [np.empty(0, np.int64)]
+        for first in range(0, files, SEARCH_PIECE):
+            joined, starts = self._search_piece(first, min(first + SEARCH_PIECE, files))
+            hits = np.fromiter((m.start() for m in needle.finditer(joined)), np.int64)
+            found.append(first + np.unique(np.searchsorted(starts, hits, side="right") - 1))
+        return np.concatenate(found)
 
-    def _search_text(self, files: int) -> tuple[int, str, np.ndarray]:
-        """The first ``files`` names lower-cased, joined by NUL, and where each starts."""
-        if self._text is None or self._text[0] != files:
-            names = self.names[:files]
-            joined = SEPARATOR.join(names).lower()
-            lengths = np.fromiter(map(len, names), np.int64, count=files)
-            if len(joined) != int(lengths.sum()) + max(files - 1, 0):  # a letter that grows
-                lowered = [name.lower() for name in names]
-                joined = SEPARATOR.join(lowered)
-                lengths = np.fromiter(map(len, lowered), np.int64, count=files)
-            starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]) if files else lengths
-            self._text = (files, joined, starts)
-        return self._text
+    def _search_piece(self, first: int, last: int) -> tuple[str, np.ndarray]:
+        """Names ``first .. last-1`` lower-cased and joined by NUL, and where each starts;
+        a full piece is kept (names are only ever appended)."""
+        piece = self._pieces.get(first)
+        if piece is not None:
+            return piece
+        names = self.names[first:last]
+        lowered = [name.lower() for name in names]  # not str.lower of the whole: letters grow
+        lengths = np.fromiter(map(len, lowered), np.int64, count=len(lowered))
+        piece = SEPARATOR.join(lowered), np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+        if last - first == SEARCH_PIECE:
+            self._pieces[first] = piece  # one assignment: safe beside another reader
+        return piece
 
     def sample(self, i: int) -> tuple[str, int, str | None]:
         return self.path(i), int(self.labels[i]), self.split(i)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+PIECE = 10_000  # folder numbers turned into Python integers at once
+
 
 class Samples(Sequence):
     """``(Path, label)`` pairs: file ``i`` is ``folders[folder_of[i]] / names[i]``."""
@@ -38,10 +40,13 @@ class Samples(Sequence):
         return os.path.join(self.folders[self.folder_of[i]], self.names[i])
 
     def paths(self) -> Iterator[str]:
-        """Every file's path as a string (no ``Path`` made)."""
+        """Every file's path as a string (no ``Path`` made), made ``PIECE`` at a time (so a
+        thread going through a million never holds the interpreter long)."""
         folders, join = self.folders, os.path.join
-        return (join(folders[f], n) for f, n in zip(self.folder_of.tolist(), self.names,
-                                                    strict=True))
+        for start in range(0, len(self.names), PIECE):
+            stop = start + PIECE
+            yield from (join(folders[f], n) for f, n in zip(
+                self.folder_of[start:stop].tolist(), self.names[start:stop], strict=True))
 
     def __len__(self) -> int:
         return len(self.names)

@@ -8,6 +8,7 @@ over more than ``FILTER_IN_PLACE`` files run on a worker thread.
 """
 
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -256,12 +257,13 @@ class DatasetPanel(QWidget):
     def _check_files(self, index: DataIndex) -> None:
         """File headers checked on a worker thread, with progress and a Stop."""
         number, stop = self._job("check")
-        self.bad_view.checking(0, sum(len(s) for s in index.splits.values()))
+        total = sum(len(s) for s in index.splits.values())
+        self.bad_view.checking(0, total)
 
         def check() -> tuple[int, FileCheck]:
-            paths = [p for samples in index.splits.values() for p in path_strings(samples)]
+            paths = chain.from_iterable(map(path_strings, index.splits.values()))
             return number, check_files(
-                paths, should_stop=lambda: stop.stopped,
+                paths, total=total, should_stop=lambda: stop.stopped,
                 progress=lambda done, total: self._relay.checked.emit(number, done, total))
 
         self._start(check, self._show_bad, self.bad_view.status.setText)

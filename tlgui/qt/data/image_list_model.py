@@ -26,6 +26,7 @@ class ImageListModel(QAbstractListModel):
         self.listing = Listing([])
         self.rows = np.empty(0, np.int64)  # file numbers shown, ascending
         self.filtered = False  # False: every file is shown, and files added are too
+        self._numbers = np.arange(0)  # 0, 1, 2 ...: `rows` when every file is shown
         self._asked: dict[str, int] = {}  # path -> file number, of thumbnails asked for
         self.placeholder = QPixmap(QSize(THUMB_SIZE, THUMB_SIZE))
         self.placeholder.fill(QColor("#e4e4e4"))
@@ -40,7 +41,7 @@ class ImageListModel(QAbstractListModel):
         """Show every file of ``listing`` (a filter is then set again by the caller)."""
         self.beginResetModel()
         self.listing = listing
-        self.rows = np.arange(len(listing))
+        self.rows = self._every_file()
         self.filtered = False
         self._asked.clear()
         self._pixmaps.clear()
@@ -53,15 +54,23 @@ class ImageListModel(QAbstractListModel):
         if self.filtered:
             return
         self.beginInsertRows(QModelIndex(), start, start + len(names) - 1)
-        self.rows = np.arange(len(self.listing))
+        self.rows = self._every_file()
         self.endInsertRows()
 
     def show_rows(self, rows: np.ndarray | None) -> None:
         """Show these file numbers (from :meth:`Listing.select`), or every file with None."""
         self.beginResetModel()
         self.filtered = rows is not None
-        self.rows = np.arange(len(self.listing)) if rows is None else rows
+        self.rows = self._every_file() if rows is None else rows
         self.endResetModel()
+
+    def _every_file(self) -> np.ndarray:
+        """Every file number, in a view of an array made again only when it doubles (files
+        come in batches, and the million before a batch should cost nothing)."""
+        files = len(self.listing)
+        if len(self._numbers) < files:
+            self._numbers = np.arange(max(files, 2 * len(self._numbers)))
+        return self._numbers[:files]
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
