@@ -8,6 +8,7 @@ import torch
 
 from tlgui.core import load_model, replace_head
 from tlgui.core.config import TrainConfig, UnfreezeStep
+from tlgui.core.data import image_check
 from tlgui.core.data.data_index import index_folder
 from tlgui.core.model.recipe import build
 from tlgui.core.train.engine import Trainer
@@ -197,6 +198,22 @@ def test_bad_files_are_listed_and_skipped(folder, tmp_path):
     for name, word in reasons.items():
         key = str(data / "train" / "red" / name)
         assert key in result.skipped_files and word.lower() in result.skipped_files[key].lower()
+
+
+def test_an_index_checked_by_the_dataset_dock_is_not_checked_again(folder, monkeypatch):
+    index = index_folder(folder)
+    left_out = str(index.splits["train"][3][0])
+    index.bad_files = {left_out: "unreadable image: cut short"}
+    opened = []
+    monkeypatch.setattr(image_check, "header_check", lambda path: opened.append(path))
+    exp = head_only()
+    trainer = Trainer(exp.model, index, exp.loaded.transform,
+                      TrainConfig(epochs=1, batch_size=8), original=exp.original)
+    result = trainer.fit()
+    assert result.error is None and opened == [], "no header is read a second time"
+    assert result.skipped_files == {left_out: "unreadable image: cut short"}
+    assert len(trainer.train_files) == len(index.splits["train"]) - 1
+    assert left_out not in {str(p) for p, _ in trainer.train_files}
 
 
 def test_device_choice_prefers_cuda_then_mps_and_falls_back_to_the_cpu(monkeypatch):

@@ -73,6 +73,8 @@ def test_bad_files_are_listed_with_reasons(panel):
             continue  # a truncated file passes the quick header check; training skips it
         assert any(name in line and word.lower() in line.lower() for line in listed), name
     assert any("missing.gif" in line and "placeholder" in line for line in listed)
+    assert panel.index.bad_files == panel.bad_files and len(panel.bad_files) >= 3, \
+        "the index carries the check, so training and evaluation need not read headers again"
 
 
 def test_thumbnails_arrive_and_broken_ones_are_marked(panel, qtbot):
@@ -168,5 +170,6 @@ def test_the_header_check_can_be_stopped(qtbot, tmp_path, monkeypatch):
     with qtbot.waitSignal(widget.bad_files_ready, timeout=30_000):
         widget.bad_view.stop.click()
     assert "stopped after 0 of 8 files" in widget.bad_view.status.text()
+    assert widget.index.bad_files is None, "a check stopped part-way is not the index's"
     assert widget.bad_view.stop.isHidden()
     widget.shutdown()

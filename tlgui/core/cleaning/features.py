@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tlgui.core.data.data_index import DataIndex
-from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.data.image_check import usable
 from tlgui.core.errors import TlguiError
 from tlgui.core.model.recipe import Experiment
 from tlgui.core.train.compute import precision_for
@@ -44,10 +44,11 @@ def dataset_features(experiment: Experiment, data: DataIndex, *,
     if split is None:
         raise TlguiError(f"{what} needs the model's features, and {reason}; freeze the "
                          "body (for example with the head-only preset)")
-    files = [(path, label, name) for key, name in SPLIT_NAMES.items()
-             for path, label in data.splits.get(key, [])]
-    bad = find_bad_files([path for path, _, _ in files])
-    files = [f for f in files if f[0] not in bad]
+    files, bad = [], {}
+    for key, name in SPLIT_NAMES.items():
+        kept, bad_here = usable(data.splits.get(key, []), data.bad_files)
+        files += [(path, label, name) for path, label in kept]
+        bad |= bad_here
     if len(files) < 2:
         raise TlguiError(f"{data.root} has fewer than two readable images to compare")
     target = pick_device(device)

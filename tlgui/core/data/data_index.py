@@ -41,6 +41,9 @@ class DataIndex:
     split_ratio: float | None = None  # layout "split": the held-out share and its seed
     seed: int | None = None
     corrected: dict = field(default_factory=dict)  # the user's corrections applied, if any
+    # path -> why unusable, from a header check of every file (the Dataset dock's); None
+    # until one has finished. Training and evaluation skip these without opening a file.
+    bad_files: dict[str, str] | None = None
 
     def fingerprint(self) -> str:
         """SHA-256 of every (split, file, class) triple: two indexes with the same

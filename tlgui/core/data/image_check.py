@@ -6,11 +6,15 @@ placeholder graphics); ``full_check`` decodes every pixel.
 
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from tlgui.core.data.samples import Samples, path_strings
 
 # Photos have hundreds of colours even at 128x128; "image not found" graphics have a few dozen.
 PLACEHOLDER_MAX_COLOURS = 64
@@ -164,3 +168,25 @@ def check_files(paths: Iterable[str | Path], *, full: bool = False,
 def find_bad_files(paths: Iterable[Path], *, full: bool = False) -> dict[Path, str]:
     """Bad files among ``paths`` with their reasons."""
     return check_files(list(paths), full=full).bad
+
+
+def usable(samples: Sequence[tuple[Path, int]], known: Mapping[str, str] | None = None
+           ) -> tuple[Sequence[tuple[Path, int]], dict[Path, str]]:
+    """``samples`` less their bad files, and those files with why. ``known`` is a header
+    check of every file of the index they come from (the Dataset dock's, by path): then
+    no file is opened again. Without it, every header is checked now."""
+    if known is None:
+        bad = find_bad_files(map(Path, path_strings(samples)))
+        names = {str(path) for path in bad}
+    else:
+        names = set(known)
+    if not names:
+        return samples, {}
+    keep = np.fromiter((path not in names for path in path_strings(samples)), bool,
+                       count=len(samples))
+    if known is not None:
+        bad = {Path(path): known[path] for path in compress(path_strings(samples), ~keep)}
+    if isinstance(samples, Samples):
+        return Samples(samples.folders, samples.folder_of[keep],
+                       list(compress(samples.names, keep)), samples.labels[keep]), bad
+    return [sample for sample, kept in zip(samples, keep, strict=True) if kept], bad

@@ -7,7 +7,7 @@ import torch
 
 from tlgui.core.data.data_index import VALID_NAMES, DataIndex
 from tlgui.core.data.datasets import ImageFiles, make_loader
-from tlgui.core.data.image_check import find_bad_files
+from tlgui.core.data.image_check import usable
 from tlgui.core.errors import ValidationError
 from tlgui.core.model.loaded import LoadedModel
 from tlgui.core.train.compute import fast_forward
@@ -89,9 +89,8 @@ def evaluate(loaded: LoadedModel, data: DataIndex, split: str = "valid", *, k: i
                               f"{', '.join(unknown)}; the model knows {', '.join(classes)}",
                               "data")
     remap = [classes.index(c) for c in data.classes]
-    samples = [(p, remap[label]) for p, label in data.splits[key]]
-    bad = find_bad_files([p for p, _ in samples])
-    samples = [s for s in samples if s[0] not in bad]
+    kept, bad = usable(data.splits[key], data.bad_files)
+    samples = [(p, remap[label]) for p, label in kept]
     target = pick_device(device)
     model = loaded.model.eval().to(target)
     forward = None

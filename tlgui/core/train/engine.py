@@ -15,7 +15,7 @@ from tlgui.core.config import TrainConfig
 from tlgui.core.data.data_index import DataError, DataIndex
 from tlgui.core.data.datasets import make_loader
 from tlgui.core.data.image_cache import DecodedCache
-from tlgui.core.data.image_check import find_bad_files, open_rgb
+from tlgui.core.data.image_check import open_rgb, usable
 from tlgui.core.errors import TlguiError, user_message
 from tlgui.core.model.freeze import set_train_mode
 from tlgui.core.model.snapshots import snapshot
@@ -154,14 +154,13 @@ class Trainer:
         return self.result
 
     def _prepare_data(self) -> None:
-        self.train_files = self.data.splits["train"]
-        self.valid_files = self.data.splits.get("valid", [])
-        bad = find_bad_files([p for p, _ in self.train_files + self.valid_files])
+        known = self.data.bad_files
+        self.train_files, bad = usable(self.data.splits["train"], known)
+        self.valid_files, bad_valid = usable(self.data.splits.get("valid", []), known)
+        bad |= bad_valid
         for path, reason in bad.items():
             self.result.skipped_files[str(path)] = reason
             self._say(f"skipped {path}: {reason}")
-        self.train_files = [s for s in self.train_files if s[0] not in bad]
-        self.valid_files = [s for s in self.valid_files if s[0] not in bad]
         if not self.train_files:
             raise DataError(f"none of the {len(bad)} training images in {self.data.root} can be "
                             "read")

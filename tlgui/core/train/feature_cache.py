@@ -8,6 +8,7 @@ the model's own modules, so training the head trains the model.
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections import OrderedDict
@@ -20,6 +21,7 @@ import torch
 from torch import fx, nn
 
 from tlgui.core.data.datasets import ImageFiles, make_loader
+from tlgui.core.data.samples import labels_of, path_strings
 from tlgui.core.errors import SurgeryError
 from tlgui.core.model.graph import ancestors, descendants, trace
 from tlgui.core.model.snapshots import tensor_sha256
@@ -94,6 +96,15 @@ def _head(gm: fx.GraphModule, cut: fx.Node) -> fx.GraphModule:
     return fx.GraphModule(gm, graph, class_name="TrainableHead")
 
 
+def _size_and_time(path: str) -> str:
+    """``size|mtime_ns`` of a file, from one stat call ("None|None" when it is gone)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "None|None"
+    return f"{stat.st_size}|{stat.st_mtime_ns}"
+
+
 def cache_key(split: CacheSplit, files: list[tuple[Path, int]], transform: Callable,
               amp_dtype: torch.dtype | None = None) -> str:
     """Changes with the frozen part's weights, the cut, the files, the transform and the
@@ -104,9 +115,8 @@ def cache_key(split: CacheSplit, files: list[tuple[Path, int]], transform: Calla
         digest.update(str(amp_dtype).encode())
     for name, tensor in split.prefix.state_dict().items():
         digest.update(name.encode() + tensor_sha256(tensor).encode())
-    for path, label in files:
-        stat = Path(path).stat() if Path(path).exists() else None
-        digest.update(f"{path}|{label}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}".encode())
+    for path, label in zip(path_strings(files), labels_of(files).tolist(), strict=True):
+        digest.update(f"{path}|{label}|{_size_and_time(path)}".encode())
     digest.update(repr(transform).encode())
     return digest.hexdigest()[:32]
 

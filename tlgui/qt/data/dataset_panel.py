@@ -260,9 +260,9 @@ class DatasetPanel(QWidget):
         total = sum(len(s) for s in index.splits.values())
         self.bad_view.checking(0, total)
 
-        def check() -> tuple[int, FileCheck]:
+        def check() -> tuple[int, DataIndex, FileCheck]:
             paths = chain.from_iterable(map(path_strings, index.splits.values()))
-            return number, check_files(
+            return number, index, check_files(
                 paths, total=total, should_stop=lambda: stop.stopped,
                 progress=lambda done, total: self._relay.checked.emit(number, done, total))
 
@@ -286,11 +286,13 @@ class DatasetPanel(QWidget):
         axis = self.chart.getAxis("bottom")
         axis.setTicks([list(enumerate(classes))])
 
-    def _show_bad(self, checked: tuple[int, FileCheck]) -> None:
-        number, found = checked
+    def _show_bad(self, checked: tuple[int, DataIndex, FileCheck]) -> None:
+        number, index, found = checked
         if number != self._jobs["check"]:
             return
         self.bad_files = {str(p): reason for p, reason in found.bad.items()}
+        if found.checked == found.total:  # every file: training need not check again
+            index.bad_files = self.bad_files
         self.bad_view.show_found(found)
         self.bad_files_ready.emit(self.bad_files)
 
