@@ -55,6 +55,7 @@ def test_the_grid_fits_its_width_and_keeps_the_current_file(files, qtbot):
     view.show()
     qtbot.waitUntil(lambda: view.grid_model.columns == 3)
     assert view.visible_rows() == range(0, 9), "three rows of three cells are in view"
+    assert 0 <= view.viewport().width() - 3 * view.columnWidth(0) < 3, "no gap at the right"
     heard = []
     view.current_changed.connect(heard.append)
     view.set_current_row(7)

@@ -187,7 +187,10 @@ class ThumbnailGrid(QTableView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        columns = max(1, self.viewport().width() // self.cell_size.width())
+        width = self.viewport().width()
+        columns = max(1, width // self.cell_size.width())
+        header = self.horizontalHeader()  # the cells share what is left over, no gap at the right
+        header.setDefaultSectionSize(max(self.cell_size.width(), width // columns))
         if columns != self.grid_model.columns:
             current, top = self.current_row(), self.visible_rows().start
             self.grid_model.set_columns(columns)
