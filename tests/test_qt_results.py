@@ -47,10 +47,11 @@ def test_predict_dock_labels_with_the_runs_classes_and_saves_csv(trained_window,
                                                                  tmp_path):
     win, data = trained_window
     panel = win.predict
+    assert panel.views.empty and "Add images or a folder" in panel.views.hint.text()
     with qtbot.waitSignal(panel.predicted, timeout=60_000) as done:
         panel.predict([str(data / "val")])
     results = done.args[0]
-    assert len(results) == 12 and panel.table.rowCount() == 12
+    assert len(results) == 12 and panel.table.rowCount() == 12 and not panel.views.empty
     assert {r["top"][0]["label"] for r in results} <= {"blue", "green", "red"}
     bar = panel.table.cellWidget(0, 1)
     assert bar.format().split()[0] in ("blue", "green", "red")

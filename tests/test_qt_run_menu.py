@@ -113,6 +113,7 @@ def test_docks_say_what_to_do_until_a_run_fills_them(window, qtbot):
     results, panel = window.results, window.training
     assert results.views.empty and "Nothing evaluated yet" in results.views.hint.text()
     assert panel.plots.empty and "Start training" in panel.plots.hint.text()
+    assert window.weights.views.empty and "Start training" in window.weights.views.hint.text()
     with qtbot.waitSignal(results.evaluated, timeout=240_000) as evaluated:
         panel.start_button.click()  # the run's validation split is evaluated when it ends
     report = evaluated.args[0]
@@ -120,3 +121,4 @@ def test_docks_say_what_to_do_until_a_run_fills_them(window, qtbot):
     assert not results.views.empty and not panel.plots.empty
     assert results.status.text().startswith("8 val images · top-1")
     assert "integrity PASS" in window.weights.banner.text()  # the final verdict
+    assert not window.weights.views.empty

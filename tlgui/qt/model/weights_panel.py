@@ -21,7 +21,7 @@ from torch import nn
 
 from tlgui.core.model.snapshots import Snapshot, TensorDiff, diff
 from tlgui.qt.widgets.columns import NamedColumns
-from tlgui.qt.widgets.layout import across, stacked
+from tlgui.qt.widgets.layout import EmptyState, across, stacked
 
 COLUMNS = ("Tensor", "Provenance", "Frozen", "Shape", "L2 change", "Relative", "Max |Δ|",
            "Verdict")
@@ -89,7 +89,7 @@ class WeightsPanel(QWidget):
         super().__init__(parent)
         self.before: Snapshot | None = None
         self.model: nn.Module | None = None
-        self.banner = QLabel("Train, or compare, to see which tensors moved.")
+        self.banner = QLabel("")
         self.banner.setWordWrap(True)
         self.filter = QComboBox()
         self.filter.addItems(list(FILTERS))
@@ -118,13 +118,18 @@ class WeightsPanel(QWidget):
         top.addWidget(self.banner, stretch=1)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.filter)
-        splitter = across(self.table, stacked(self.image, self.histogram, self.detail),
-                          stretch=(3, 1))
+        self.tensor_view = EmptyState(stacked(self.image, self.histogram, self.detail),
+                                      "Select a tensor: how each of its values moved "
+                                      "appears here.")
+        splitter = across(self.table, self.tensor_view, stretch=(3, 1))
         splitter.setSizes([900, 400])
+        self.views = EmptyState(splitter, "Nothing compared yet. Train (Run › Start training, "
+                                "Ctrl+Return): every tensor's change, and the verdict that "
+                                "frozen ones did not move, appear here.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(splitter, stretch=1)
+        layout.addWidget(self.views, stretch=1)
 
     def compare(self, before: Snapshot, model: nn.Module) -> list[TensorDiff]:
         """Diff ``model`` against ``before`` now and show the result."""
@@ -137,6 +142,7 @@ class WeightsPanel(QWidget):
         rows = [r if isinstance(r, TensorDiff) else TensorDiff(**{**r, "shape": tuple(r["shape"])})
                 for r in rows]
         self.table_model.set_rows(rows)
+        self.views.show_content()
         alarms = [r.name for r in rows if r.alarm]
         counts = {v: sum(r.verdict == v for r in rows) for v in ("unchanged", "changed")}
         text = summary or (f"{len(rows)} tensors: {counts['unchanged']} unchanged, "
@@ -155,6 +161,7 @@ class WeightsPanel(QWidget):
         if not current.isValid() or self.before is None or self.model is None:
             return
         name = self.table_model.rows[current.row()].name
+        self.tensor_view.show_content()
         record = self.before.get(name)
         live = self.model.state_dict().get(name)
         if record is None or live is None or live.shape != record.tensor.shape:

@@ -27,6 +27,7 @@ from tlgui.core.model.loaded import LoadedModel
 from tlgui.qt.results.explain_dialog import ExplainDialog, show_explanation
 from tlgui.qt.results.results_panel import thumbnail
 from tlgui.qt.widgets.background import BackgroundCall
+from tlgui.qt.widgets.layout import EmptyState
 
 ICON = 48
 BAR_STYLE = ("QProgressBar { text-align: left; padding-left: 6px; color: black; border: none; }"
@@ -53,7 +54,7 @@ class PredictPanel(QWidget):
         self.save_button = QPushButton("Save CSV…")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(lambda: self.save_csv())
-        self.status = QLabel("Drop images or a folder here.")
+        self.status = QLabel("")
         row = QHBoxLayout()
         for widget in (add, folder, QLabel("top"), self.topk, self.tta, self.save_button):
             row.addWidget(widget)
@@ -69,7 +70,10 @@ class PredictPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row)
-        layout.addWidget(self.table, stretch=1)
+        self.views = EmptyState(self.table, "Nothing classified yet. Add images or a folder "
+                                "(or drop them here): each gets the model's top guesses; "
+                                "double-click one to see why.")
+        layout.addWidget(self.views, stretch=1)
 
     def _choose_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "",
@@ -116,6 +120,7 @@ class PredictPanel(QWidget):
     def show_results(self, results: list[dict]) -> None:
         self.results = results
         k = max((len(r.get("top", [])) for r in results), default=1)
+        self.views.show_content()
         self.table.clear()
         self.table.setColumnCount(1 + k)
         self.table.setHorizontalHeaderLabels(["image", *[f"#{i + 1}" for i in range(k)]])
