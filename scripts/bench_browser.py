@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from tlgui.core.data.data_index import index_folder  # noqa: E402
 from tlgui.qt.data.dataset_panel import DatasetPanel  # noqa: E402
-from tlgui.qt.interpreter import install as install_collector  # noqa: E402
+from tlgui.qt.interpreter import install as set_up_interpreter  # noqa: E402
 from tlgui.qt.train.stall_watch import StallWatch  # noqa: E402
 
 DEMO = Path(__file__).resolve().parent.parent / "tlgui" / "demo_data"
@@ -89,7 +89,7 @@ def main() -> int:
     gc.collect()
 
     app = QApplication(sys.argv)
-    install_collector(app)
+    set_up_interpreter(app)
     thumbs = Path(tempfile.mkdtemp(prefix="tlgui-thumbs-"))  # a cold thumbnail cache
     panel = DatasetPanel(thumbnail_dir=thumbs)
     panel.resize(1280, 800)

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from tlgui.qt.interpreter import install as install_collector  # noqa: E402
+from tlgui.qt.interpreter import install as set_up_interpreter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
@@ -21,7 +21,7 @@ SHARED = ROOT.parent / "shared" / "data" / "hymenoptera"
 
 def fresh_app() -> QApplication:
     app = QApplication(sys.argv)
-    install_collector(app)
+    set_up_interpreter(app)
     app.setOrganizationName("tlgui-screenshots")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from tlgui.qt.interpreter import install as install_collector
+from tlgui.qt.interpreter import install as set_up_interpreter
 from tlgui.qt.platform_check import display_problem
 
 
@@ -30,7 +30,7 @@ def run_app(model: str = "default") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("tlgui")
     app.setOrganizationName("tlgui")
-    install_collector(app)
+    set_up_interpreter(app)
     splash = _splash()
     app.processEvents()
     from tlgui.qt.main_window import MainWindow  # imports torch: the slow part
