@@ -111,6 +111,31 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, qapp):
     assert all(ref() is None for ref in alive)
 
 
+def test_the_oldest_generation_is_collected_only_once_it_grew_by_a_quarter(qtbot, qapp):
+    import gc
+
+    from tlgui.qt.interpreter import MainThreadCollector
+
+    collector = MainThreadCollector(interval_ms=60_000)
+    assert collector.collect() in (-1, 0, 1, 2)
+    gc.collect(2)
+    collector._kept = len(gc.get_objects(generation=2))
+
+    def over_threshold() -> None:
+        for _ in range(gc.get_threshold()[2] + 1):
+            gc.collect(1)  # each collection of generation 1 counts once towards the oldest
+
+    over_threshold()
+    assert collector.collect() != 2, "the oldest grew by nothing: a full collection waits"
+    kept = [[] for _ in range(collector._kept // 4 + 1000)]  # containers that live on
+    gc.collect(1)  # ... into the oldest generation
+    over_threshold()
+    assert collector.collect() == 2
+    assert collector._kept >= len(kept)
+    collector.stop()
+    gc.disable()  # the app's own collector (conftest's) goes on collecting
+
+
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
 def test_plots_are_readable_on_common_screens(qtbot, size):
     from PySide6.QtCore import QSettings
