@@ -184,6 +184,8 @@ def usable(samples: Sequence[tuple[Path, int]], known: Mapping[str, str] | None 
         return samples, {}
     keep = np.fromiter((path not in names for path in path_strings(samples)), bool,
                        count=len(samples))
+    if keep.all():  # the bad files are all in other splits
+        return samples, {}
     if known is not None:
         bad = {Path(path): known[path] for path in compress(path_strings(samples), ~keep)}
     if isinstance(samples, Samples):

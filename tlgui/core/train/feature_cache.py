@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +105,7 @@ def _size_and_time(path: str) -> str:
     return f"{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def cache_key(split: CacheSplit, files: list[tuple[Path, int]], transform: Callable,
+def cache_key(split: CacheSplit, files: Sequence[tuple[Path, int]], transform: Callable,
               amp_dtype: torch.dtype | None = None) -> str:
     """Changes with the frozen part's weights, the cut, the files, the transform and the
     precision the features were computed in."""

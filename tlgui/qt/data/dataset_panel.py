@@ -264,7 +264,7 @@ class DatasetPanel(QWidget):
             paths = chain.from_iterable(map(path_strings, index.splits.values()))
             return number, index, check_files(
                 paths, total=total, should_stop=lambda: stop.stopped,
-                progress=lambda done, total: self._relay.checked.emit(number, done, total))
+                progress=lambda done, of: self._relay.checked.emit(number, done, of))
 
         self._start(check, self._show_bad, self.bad_view.status.setText)
 
